@@ -1,0 +1,109 @@
+"""Catalog answers (events list, annotations, cohorts) derived from the dataset, in the recorded shapes:
+shared/recorded/events_list.json, annotations_v3.json, cohorts.json."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from integration_tests.fake_amplitude.dataset import EVENT_TYPES, Dataset
+
+ANNOTATION_LABELS = ("Release 2.3", "Marketing campaign", "Outage", "Pricing change")
+
+
+def events_list(dataset: Dataset) -> list[dict[str, Any]]:
+    totals = dataset.daily_stats().totals_by_event_type
+    return [
+        {
+            "autohidden": False,
+            "id": 895_590_000 + i,
+            "value": name,
+            "display": name,
+            "hidden": False,
+            "deleted": False,
+            "flow_hidden": False,
+            "timeline_hidden": False,
+            "non_active": False,
+            "in_waitroom": False,
+            "waitroom_approved": None,
+            "name": name,
+            "totals": totals.get(name, 0),
+            "totals_delta": 0,
+        }
+        for i, name in enumerate(EVENT_TYPES)
+    ]
+
+
+def annotations_v3(dataset: Dataset) -> list[dict[str, Any]]:
+    items = []
+    for i, label in enumerate(ANNOTATION_LABELS):
+        start = dataset.first_hour + timedelta(hours=7 * i)
+        items.append(
+            {
+                "id": 939_879 + i,
+                "start": start.strftime("%Y-%m-%dT%H:00:00+00:00"),
+                "label": label,
+                "details": f"Details of {label.lower()}" if i % 2 == 0 else None,
+                "category": {"id": 1, "category": "Uncategorized"} if i % 2 == 0 else {"id": 1250, "category": "Releases"},
+                "end": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:00:00+00:00") if i == 2 else None,
+                "chart_id": "gl9dulhv" if i == 3 else None,
+            }
+        )
+    return items
+
+
+def annotations_v2(dataset: Dataset) -> list[dict[str, Any]]:
+    return [
+        {"id": item["id"], "date": item["start"][:10], "label": item["label"], "details": item["details"]}
+        for item in annotations_v3(dataset)
+    ]
+
+
+def cohorts(dataset: Dataset) -> list[dict[str, Any]]:
+    created = int((dataset.first_hour - timedelta(days=10)).timestamp())
+    definition = {
+        "version": 3,
+        "countGroup": {"name": "User", "is_computed": False},
+        "cohortType": "UNIQUES",
+        "andClauses": [],
+        "referenceFrameTimeParams": {},
+    }
+    result = []
+    for i, (cohort_id, name, size) in enumerate(
+        (("9apg8e8f", "14 day user retention", 0), ("k2x7abcd", "Purchasers", 120), ("zz01uncm", "Never computed", None))
+    ):
+        result.append(
+            {
+                "appId": dataset.app_id,
+                "archived": False,
+                "definition": definition,
+                "description": None,
+                "finished": size is not None,
+                "id": cohort_id,
+                "name": name,
+                "published": True,
+                "type": "redshift",
+                "lastMod": created + i * 3600,
+                "createdAt": created,
+                "lastComputed": created + 7200 if size is not None else None,
+                "hidden": False,
+                "metadata": None,
+                "view_count": None,
+                "popularity": None,
+                "last_viewed": None,
+                "chart_id": None,
+                "edit_id": None,
+                "is_predictive": False,
+                "is_official_content": False,
+                "location_id": None,
+                "shortcut_ids": [],
+                "per_app_metadata": None,
+                "cohort_definition_type": None,
+                "cohort_output_type": "UNIQUES",
+                "is_generated_content": False,
+                "owners": ["amp"],
+                "viewers": [],
+                "size": size,
+            }
+        )
+    return result

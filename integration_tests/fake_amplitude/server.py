@@ -1,0 +1,289 @@
+"""The fake Amplitude HTTP server: the endpoints the connector calls, Basic auth, faults on demand.
+
+Run it in-process (`with FakeAmplitude(dataset) as fake: ...`) or as a program (`python -m integration_tests.fake_amplitude`)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from integration_tests.fake_amplitude import catalog
+from integration_tests.fake_amplitude.archive import write_export_zip
+from integration_tests.fake_amplitude.dataset import Dataset
+
+DEFAULT_API_KEY = "fake-api-key"
+DEFAULT_SECRET_KEY = "fake-secret-key"
+JSON = "application/json; charset=UTF-8"
+
+
+def error_body(status: int, details: str, message: str = "Unspecified Error", kind: str = "unspecified") -> bytes:
+    """The error envelope of shared/recorded/export_404.body.json."""
+    return orjson.dumps({"error": {"http_code": status, "type": kind, "message": message, "metadata": {"details": details}}})
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` requests whose path matches `path` with this instead of the real answer.
+    kind: "status" (status + body), "malformed" (200 with a body that is not what the endpoint serves),
+    "truncate" (200 whose body stops half-way), "reset" (close the connection without answering)."""
+
+    path: str
+    status: int = 500
+    times: int = 1
+    kind: str = "status"
+    retry_after: Optional[str] = None
+    body: Optional[bytes] = None
+    delay_seconds: float = 0.0
+
+
+@dataclass
+class FakeState:
+    dataset: Dataset
+    api_key: str = DEFAULT_API_KEY
+    secret_key: str = DEFAULT_SECRET_KEY
+    visible_until: Optional[datetime] = None  # upload hours at or after this are not exported yet (None: all)
+    max_export_events: Optional[int] = None  # more events in one export -> 400 (Amplitude: "over 4 GB")
+    timeout_export_events: Optional[int] = None  # more events in one export -> 504
+    serve_annotations_v3: bool = True
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, path: str) -> Optional[Fault]:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and re.search(fault.path, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+class FakeAmplitude:
+    def __init__(self, dataset: Dataset, port: int = 0, **state: Any) -> None:
+        self.state = FakeState(dataset=dataset, **state)
+        handler = type("BoundHandler", (AmplitudeHandler,), {"state": self.state})
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"api_key": self.state.api_key, "secret_key": self.state.secret_key}
+
+    def add_fault(self, fault: Fault) -> None:
+        with self.state.lock:
+            self.state.faults.append(fault)
+
+    def requests_to(self, path: str) -> list[dict[str, str]]:
+        return [params for p, params in self.state.requests if p == path]
+
+    def start(self) -> FakeAmplitude:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeAmplitude:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+
+class AmplitudeHandler(BaseHTTPRequestHandler):
+    state: FakeState
+    truncate_body = False
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the request log instead
+        pass
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with self.state.lock:
+            self.state.requests.append((parts.path, params))
+        if not self._authorized():
+            self._send(403, error_body(403, "Invalid API/Secret Key combination"))
+            return
+        fault = self.state.take_fault(parts.path)
+        self.truncate_body = fault is not None and fault.kind == "truncate"
+        if fault and not self.truncate_body and self._inject(fault):
+            return
+        route = ROUTES.get(parts.path)
+        if route is None:
+            match = CHART_CSV.match(parts.path)
+            if match:
+                self._send(404, error_body(404, f"Chart {match.group(1)} not found"))
+                return
+            self._send(404, error_body(404, "Not found"))
+            return
+        route(self, params)
+
+    def _authorized(self) -> bool:
+        expected = base64.b64encode(f"{self.state.api_key}:{self.state.secret_key}".encode()).decode()
+        return self.headers.get("Authorization", "") == f"Basic {expected}"
+
+    def _inject(self, fault: Fault) -> bool:
+        if fault.delay_seconds:
+            time.sleep(fault.delay_seconds)
+        if fault.kind == "reset":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return True
+        if fault.kind == "malformed":
+            self._send(200, fault.body or b"<html>upstream error</html>", "text/html")
+            return True
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        self._send(fault.status, fault.body or error_body(fault.status, "injected fault"), headers=headers)
+        return True
+
+    def _send(self, status: int, body: bytes, content_type: str = JSON, headers: Optional[dict[str, str]] = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, payload: Any) -> None:
+        self._send(200, orjson.dumps(payload))
+
+    # ---- Export API (amplitude-api.md §2) ----
+    def export(self, params: dict[str, str]) -> None:
+        try:
+            first = parse_export_hour(params["start"])
+            last = parse_export_hour(params["end"])
+        except (KeyError, ValueError):
+            self._send(400, error_body(400, "Invalid start or end", "Bad Request", "invalid"))
+            return
+        dataset = self.state.dataset
+        visible_end = min(dataset.end_hour, self.state.visible_until or dataset.end_hour)
+        hours = [h for h in dataset.upload_hours() if first <= h <= last and h < visible_end]
+        count = len(hours) * dataset.events_per_hour
+        if self.state.max_export_events is not None and count > self.state.max_export_events:
+            self._send(400, error_body(400, "Export size exceeds 4GB", "Bad Request", "invalid"))
+            return
+        if self.state.timeout_export_events is not None and count > self.state.timeout_export_events:
+            self._send(504, b"<html><body><h1>504 Gateway Time-out</h1></body></html>", "text/html")
+            return
+        if not hours:
+            self._send(404, error_body(404, "Raw data files were not found."), "application/json; charset=utf-8")
+            return
+        with tempfile.TemporaryFile() as spool:
+            write_export_zip(
+                spool, dataset.app_id, ((h, dataset.events_in_hour(h)) for h in hours), dataset.events_per_member
+            )
+            size = spool.tell()
+            spool.seek(0)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            if self.truncate_body:
+                self.wfile.write(spool.read(size // 2))
+                self.close_connection = True
+                return
+            shutil.copyfileobj(spool, self.wfile, 1 << 20)
+
+    # ---- Dashboard REST (amplitude-api.md §3) ----
+    def users(self, params: dict[str, str]) -> None:
+        days = dashboard_days(params)
+        stats = self.state.dataset.daily_stats()
+        x_values = [d.isoformat() for d in days]
+        if params.get("g") == "country":
+            totals: dict[str, int] = {}
+            for day in days:
+                for country, users in stats.active_users.get(day, {}).items():
+                    totals[country] = totals.get(country, 0) + users
+            labels = sorted(totals, key=lambda c: (-totals[c], c))
+            series = [[stats.active_users.get(day, {}).get(c, 0) for day in days] for c in labels]
+            series_labels: list[Any] = labels
+        else:
+            series = [[stats.all_active_users.get(day, 0) for day in days]] if any(stats.all_active_users.get(d) for d in days) else []
+            series_labels = [0] * len(series)
+        self._json(dashboard_body({
+            "xValues": x_values,
+            "series": series,
+            "seriesCollapsed": [[{"setId": "", "value": sum(row)}] for row in series],
+            "seriesLabels": series_labels,
+            "seriesMeta": [{"segmentIndex": 0}] * len(series),
+        }))
+
+    def sessions_average(self, params: dict[str, str]) -> None:
+        days = dashboard_days(params)
+        stats = self.state.dataset.daily_stats()
+        row = [round(stats.average_session_seconds.get(day, 0.0), 6) for day in days]
+        self._json(dashboard_body({
+            "series": [row],
+            "seriesCollapsed": [[{"setId": "", "value": round(sum(row) / max(1, len(row)), 6)}]],
+            "seriesMeta": [{"segmentIndex": 0, "sessionIndex": 0}],
+            "xValues": [f"{day.isoformat()}T00:00:00" for day in days],
+        }))
+
+    def events_list(self, params: dict[str, str]) -> None:
+        self._json(dashboard_body(catalog.events_list(self.state.dataset)))
+
+    # ---- Annotations and cohorts (amplitude-api.md §4, §5.1) ----
+    def annotations_v3(self, params: dict[str, str]) -> None:
+        if not self.state.serve_annotations_v3:
+            self._send(404, error_body(404, "Not found"))
+            return
+        self._json({"data": catalog.annotations_v3(self.state.dataset)})
+
+    def annotations_v2(self, params: dict[str, str]) -> None:
+        self._json({"data": catalog.annotations_v2(self.state.dataset)})
+
+    def cohorts(self, params: dict[str, str]) -> None:
+        self._json({"cohorts": catalog.cohorts(self.state.dataset)})
+
+
+Route = Callable[[AmplitudeHandler, dict[str, str]], None]
+ROUTES: dict[str, Route] = {
+    "/api/2/export": AmplitudeHandler.export,
+    "/api/2/users": AmplitudeHandler.users,
+    "/api/2/sessions/average": AmplitudeHandler.sessions_average,
+    "/api/2/events/list": AmplitudeHandler.events_list,
+    "/api/3/annotations": AmplitudeHandler.annotations_v3,
+    "/api/2/annotations": AmplitudeHandler.annotations_v2,
+    "/api/3/cohorts": AmplitudeHandler.cohorts,
+}
+CHART_CSV = re.compile(r"^/api/3/chart/([^/]+)/csv$")
+
+
+def parse_export_hour(value: str) -> datetime:
+    """YYYYMMDDTHH; Amplitude's old examples also show an unpadded hour (amplitude-api.md §2.1), so accept it."""
+    day, hour = value.split("T")
+    return datetime.strptime(day, "%Y%m%d").replace(hour=int(hour), tzinfo=timezone.utc)
+
+
+def dashboard_days(params: dict[str, str]) -> list[date]:
+    first = datetime.strptime(params["start"], "%Y%m%d").date()
+    last = datetime.strptime(params["end"], "%Y%m%d").date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def dashboard_body(data: Any) -> dict[str, Any]:
+    """Dashboard answers wrap `data` in query metadata (shared/recorded/sessions_average.json)."""
+    return {"data": data, "timeComputed": int(time.time() * 1000), "wasCached": False, "cacheFreshness": "FRESH"}

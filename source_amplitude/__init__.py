@@ -1,0 +1,3 @@
+from source_amplitude.source import SourceAmplitude
+
+__all__ = ["SourceAmplitude"]

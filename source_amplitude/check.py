@@ -1,0 +1,47 @@
+"""`check`: tell the user exactly what is wrong with the connection, including the other data region's verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import requests
+
+from source_amplitude.config import AmplitudeConfig, resolve_base_url
+from source_amplitude.errors import amplitude_error_detail
+from source_amplitude.http import basic_auth
+from source_amplitude.settings import DataRegion
+
+PROBE_PATH = "/api/2/events/list"  # a Dashboard REST endpoint of cost 1: proves the keys and the dashboard permission
+PROBE_TIMEOUT_SECONDS = 60
+REFUSED = (401, 403)
+
+
+def probe(config: AmplitudeConfig, base_url: str) -> requests.Response:
+    return requests.get(f"{base_url}{PROBE_PATH}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
+
+
+def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tuple[bool, str]:
+    try:
+        response = probe(config, config.base_url)
+    except requests.RequestException as error:
+        return False, f"Could not reach Amplitude at {config.base_url} ({type(error).__name__}). Check the network."
+    if response.ok:
+        return True, ""
+    if response.status_code not in REFUSED:
+        return False, (
+            f"Amplitude answered HTTP {response.status_code} to a Dashboard REST request: "
+            f"{amplitude_error_detail(response)}. If the keys are right, make sure the project's API access "
+            "includes the Dashboard REST API, or retry later if this is a 429 or 5xx."
+        )
+    other = DataRegion.EU if config.data_region is DataRegion.STANDARD else DataRegion.STANDARD
+    try:
+        other_accepts = probe(config, resolve_base_url(other, environ)).ok
+    except requests.RequestException:
+        other_accepts = False
+    if other_accepts:
+        center = "EU" if other is DataRegion.EU else "US (standard)"
+        return False, f"This project is in the {center} data center: set data_region to '{other.value}'."
+    return False, (
+        f"Amplitude refused the API Key / Secret Key pair in both data centers (HTTP {response.status_code}). "
+        "Copy api_key and secret_key again from the same project: Settings > Organization settings > Projects."
+    )

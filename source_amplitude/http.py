@@ -1,0 +1,115 @@
+"""The base of every Amplitude stream: host, Basic auth, error policy, jittered backoff, the shared cost budget."""
+
+from __future__ import annotations
+
+import base64
+import random
+from abc import ABC
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Optional, Union
+
+import requests
+from airbyte_cdk.sources.streams.call_rate import (
+    APIBudget,
+    HttpRequestRegexMatcher,
+    MovingWindowCallRatePolicy,
+    Rate,
+)
+from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
+from requests.auth import HTTPBasicAuth
+
+from source_amplitude.config import AmplitudeConfig
+from source_amplitude.errors import DEFAULT_POLICY, AmplitudeErrorHandler, Outcome
+from source_amplitude.settings import (
+    ACTIVE_USERS_COST,
+    ACTIVE_USERS_GROUPED_COST,
+    AVERAGE_SESSION_LENGTH_COST,
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    DASHBOARD_COST_PER_HOUR,
+    REQUEST_TIMEOUT_SECONDS,
+)
+
+MIN_BACKOFF_SECONDS = 0.001  # the CDK treats a zero wait as "no opinion" and falls back to its own schedule
+
+
+def basic_auth(config: AmplitudeConfig) -> HTTPBasicAuth:
+    token = base64.b64encode(f"{config.api_key}:{config.secret_key}".encode()).decode()
+    update_secrets([config.api_key, config.secret_key, token])  # masks the header value too, should a log show it
+    return HTTPBasicAuth(config.api_key, config.secret_key)
+
+
+def dashboard_budget() -> APIBudget:
+    """One budget for every Dashboard REST request of a sync (amplitude-api.md §3.1: 108,000 cost per hour per
+    project). Each request is charged the upper bound of its cost for a full-size slice."""
+    weighted = [
+        HttpRequestRegexMatcher(url_path_pattern=r"/api/2/users$", params={"g": "country"}, weight=ACTIVE_USERS_GROUPED_COST),
+        HttpRequestRegexMatcher(url_path_pattern=r"/api/2/users$", weight=ACTIVE_USERS_COST),
+        HttpRequestRegexMatcher(url_path_pattern=r"/api/2/sessions/average$", weight=AVERAGE_SESSION_LENGTH_COST),
+        HttpRequestRegexMatcher(url_path_pattern=r"/api/(2|3)/"),
+    ]
+    rate = Rate(limit=DASHBOARD_COST_PER_HOUR, interval=timedelta(hours=1))
+    return APIBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=list(weighted))])
+
+
+def retry_after_seconds(response: requests.Response, now: datetime) -> Optional[float]:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class JitteredBackoff(BackoffStrategy):
+    """Retry-After when Amplitude sends it, otherwise exponential backoff with full jitter."""
+
+    def __init__(self, base_seconds: float, cap_seconds: float) -> None:
+        self._base_seconds = base_seconds
+        self._cap_seconds = cap_seconds
+
+    def backoff_time(
+        self, response_or_exception: Optional[Union[requests.Response, requests.RequestException]], attempt_count: int
+    ) -> Optional[float]:
+        if isinstance(response_or_exception, requests.Response):
+            retry_after = retry_after_seconds(response_or_exception, datetime.now(timezone.utc))
+            if retry_after is not None:
+                return max(MIN_BACKOFF_SECONDS, min(retry_after, self._cap_seconds))
+        ceiling = min(self._cap_seconds, self._base_seconds * 2 ** max(0, attempt_count - 1))
+        return max(MIN_BACKOFF_SECONDS, random.uniform(ceiling / 2, ceiling))
+
+
+class AmplitudeStream(HttpStream, ABC):
+    """Amplitude's REST APIs (amplitude-api.md §1): one host per data region, Basic auth with api_key:secret_key."""
+
+    error_policy: ClassVar[Mapping[int, Outcome]] = DEFAULT_POLICY
+
+    def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
+        self._config = config
+        super().__init__(authenticator=basic_auth(config), api_budget=api_budget)
+
+    @property
+    def url_base(self) -> str:
+        return f"{self._config.base_url}/api/"
+
+    def get_error_handler(self) -> ErrorHandler:
+        return AmplitudeErrorHandler(self.logger, self.error_policy)
+
+    def get_backoff_strategy(self) -> BackoffStrategy:
+        return JitteredBackoff(BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS)
+
+    def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
+        return None  # no Amplitude read endpoint we use is paginated
+
+    def request_kwargs(self, **_: Any) -> Mapping[str, Any]:
+        return {"timeout": REQUEST_TIMEOUT_SECONDS}

@@ -1,0 +1,49 @@
+"""SourceAmplitude: wiring only. Parses the config once, builds the streams, runs check."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from airbyte_cdk.models import AirbyteConnectionStatus, Status
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+
+from source_amplitude.check import check_credentials
+from source_amplitude.config import AmplitudeConfig, parse_config
+from source_amplitude.http import dashboard_budget
+from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
+from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
+
+
+class SourceAmplitude(AbstractSource):
+    def __init__(self, now: Optional[datetime] = None) -> None:
+        self._now = now  # tests freeze time here; otherwise "now" is read once per command
+
+    def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
+        return parse_config(config, self._now_utc(), os.environ)
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        ok, message = self.check_connection(logger, config)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED if ok else Status.FAILED, message=message or None)
+
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any]:
+        return check_credentials(self.parsed_config(config), os.environ)
+
+    def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        parsed = self.parsed_config(config)
+        today = self._now_utc().date()
+        budget = dashboard_budget()
+        return [
+            Annotations(parsed, budget),
+            Cohorts(parsed, budget),
+            EventsList(parsed, budget),
+            ActiveUsers(parsed, today, budget),
+            AverageSessionLength(parsed, today, budget),
+        ]
+
+    def _now_utc(self) -> datetime:
+        return self._now or datetime.now(timezone.utc)

@@ -1,0 +1,113 @@
+"""Dashboard REST streams with a `date` cursor: active_users, average_session_length."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from datetime import date, timedelta
+from typing import Any, Optional
+
+import requests
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams.call_rate import APIBudget
+
+from source_amplitude.config import AmplitudeConfig
+from source_amplitude.dates import date_slices, parse_state_date
+from source_amplitude.http import AmplitudeStream
+from source_amplitude.records import Record, active_users_records, average_session_length_records
+from source_amplitude.settings import DASHBOARD_LOOKBACK_DAYS, DASHBOARD_MAX_SLICE_DAYS
+
+DASHBOARD_DATE_FORMAT = "%Y%m%d"
+
+
+class DashboardStream(AmplitudeStream, ABC):
+    """Daily figures requested in slices of at most 30 days (start/end are inclusive YYYYMMDD in the project's time
+    zone, amplitude-api.md §3.2). State is {"date": "YYYY-MM-DD"}: the last day of the last slice fully read, never
+    after `today`. Incremental syncs restart DASHBOARD_LOOKBACK_DAYS before it, because recent days still change."""
+
+    primary_key = "date"
+    cursor_field = "date"
+
+    def __init__(self, config: AmplitudeConfig, today: date, api_budget: Optional[APIBudget] = None) -> None:
+        self._today = today
+        self._cursor_date: Optional[date] = None
+        super().__init__(config, api_budget)
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return {"date": self._cursor_date.isoformat()} if self._cursor_date else {}
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._cursor_date = parse_state_date((value or {}).get("date"))
+
+    def stream_slices(
+        self, sync_mode: SyncMode, cursor_field: Optional[list[str]] = None, stream_state: Optional[Mapping[str, Any]] = None
+    ) -> Iterable[Optional[Mapping[str, Any]]]:
+        start = self._config.start_date.date()
+        if sync_mode == SyncMode.incremental and self._cursor_date:
+            start = max(start, self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS))
+        for first, last in date_slices(start, self._today, DASHBOARD_MAX_SLICE_DAYS):
+            yield {"start": first.isoformat(), "end": last.isoformat()}
+
+    def request_params(self, stream_slice: Optional[Mapping[str, Any]] = None, **_: Any) -> MutableMapping[str, Any]:
+        assert stream_slice is not None
+        return {
+            "start": stream_slice["start"].replace("-", ""),
+            "end": stream_slice["end"].replace("-", ""),
+            **self.query_params(),
+        }
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[list[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Record]:
+        yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+        if stream_slice:  # the whole slice was read: the cursor may move to its last day
+            slice_end = date.fromisoformat(stream_slice["end"])
+            self._cursor_date = max(self._cursor_date or slice_end, slice_end)
+
+    def parse_response(self, response: requests.Response, **_: Any) -> Iterator[Record]:
+        yield from self.parse_body(response.json())
+
+    @abstractmethod
+    def query_params(self) -> Mapping[str, str]: ...
+
+    @abstractmethod
+    def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]: ...
+
+
+class ActiveUsers(DashboardStream):
+    @property
+    def name(self) -> str:
+        return "active_users"
+
+    def path(self, **_: Any) -> str:
+        return "2/users"
+
+    def query_params(self) -> Mapping[str, str]:
+        params = {"m": "active", "i": "1"}
+        if self._config.active_users_group_by_country:
+            params["g"] = "country"
+        return params
+
+    def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]:
+        return active_users_records(body)
+
+
+class AverageSessionLength(DashboardStream):
+    @property
+    def name(self) -> str:
+        return "average_session_length"
+
+    def path(self, **_: Any) -> str:
+        return "2/sessions/average"
+
+    def query_params(self) -> Mapping[str, str]:
+        return {}
+
+    def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]:
+        return average_session_length_records(body)
