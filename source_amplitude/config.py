@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,7 +44,8 @@ class AmplitudeConfig:
     base_url: str  # scheme://host[:port] every request goes to
 
     def __repr__(self) -> str:  # never print the keys
-        return f"AmplitudeConfig(data_region={self.data_region.value!r}, start_date={self.start_date.isoformat()}, base_url={self.base_url!r})"
+        region, start = self.data_region.value, self.start_date.isoformat()
+        return f"AmplitudeConfig(data_region={region!r}, start_date={start}, base_url={self.base_url!r})"
 
 
 def parse_config(raw: Mapping[str, Any], now: datetime, environ: Mapping[str, str]) -> AmplitudeConfig:
@@ -54,7 +55,9 @@ def parse_config(raw: Mapping[str, Any], now: datetime, environ: Mapping[str, st
         secret_key=_parse_key(raw, "secret_key"),
         start_date=_parse_start_date(raw.get("start_date"), now),
         data_region=region,
-        request_time_range_hours=_parse_request_time_range(raw.get("request_time_range", DEFAULT_REQUEST_TIME_RANGE_HOURS)),
+        request_time_range_hours=_parse_request_time_range(
+            raw.get("request_time_range", DEFAULT_REQUEST_TIME_RANGE_HOURS)
+        ),
         active_users_group_by_country=_parse_bool(raw, "active_users_group_by_country", default=True),
         chart_ids=_parse_chart_ids(raw.get("chart_ids")),
         base_url=resolve_base_url(region, environ),
@@ -99,7 +102,7 @@ def _parse_start_date(value: Any, now: datetime) -> datetime:
     if isinstance(value, str):
         for fmt in _START_DATE_FORMATS:
             try:
-                parsed = datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
+                parsed = datetime.strptime(value, fmt).replace(tzinfo=UTC)
             except ValueError:
                 continue
             if parsed > now:

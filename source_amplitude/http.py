@@ -6,7 +6,7 @@ import base64
 import random
 from abc import ABC
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Optional, Union
 
@@ -47,7 +47,9 @@ def dashboard_budget() -> APIBudget:
     """One budget for every Dashboard REST request of a sync (amplitude-api.md §3.1: 108,000 cost per hour per
     project). Each request is charged the upper bound of its cost for a full-size slice."""
     weighted = [
-        HttpRequestRegexMatcher(url_path_pattern=r"/api/2/users$", params={"g": "country"}, weight=ACTIVE_USERS_GROUPED_COST),
+        HttpRequestRegexMatcher(
+            url_path_pattern=r"/api/2/users$", params={"g": "country"}, weight=ACTIVE_USERS_GROUPED_COST
+        ),
         HttpRequestRegexMatcher(url_path_pattern=r"/api/2/users$", weight=ACTIVE_USERS_COST),
         HttpRequestRegexMatcher(url_path_pattern=r"/api/2/sessions/average$", weight=AVERAGE_SESSION_LENGTH_COST),
         HttpRequestRegexMatcher(url_path_pattern=r"/api/(2|3)/"),
@@ -67,7 +69,7 @@ def retry_after_seconds(response: requests.Response, now: datetime) -> Optional[
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -82,7 +84,7 @@ class JitteredBackoff(BackoffStrategy):
         self, response_or_exception: Optional[Union[requests.Response, requests.RequestException]], attempt_count: int
     ) -> Optional[float]:
         if isinstance(response_or_exception, requests.Response):
-            retry_after = retry_after_seconds(response_or_exception, datetime.now(timezone.utc))
+            retry_after = retry_after_seconds(response_or_exception, datetime.now(UTC))
             if retry_after is not None:
                 return max(MIN_BACKOFF_SECONDS, min(retry_after, self._cap_seconds))
         ceiling = min(self._cap_seconds, self._base_seconds * 2 ** max(0, attempt_count - 1))
@@ -111,5 +113,10 @@ class AmplitudeStream(HttpStream, ABC):
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         return None  # no Amplitude read endpoint we use is paginated
 
-    def request_kwargs(self, **_: Any) -> Mapping[str, Any]:
+    def request_kwargs(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Mapping[str, Any]:
         return {"timeout": REQUEST_TIMEOUT_SECONDS}

@@ -70,7 +70,8 @@ def active_users_records(body: Mapping[str, Any]) -> Iterator[Record]:
 
 
 def average_session_length_records(body: Mapping[str, Any]) -> Iterator[Record]:
-    """/api/2/sessions/average: one series of seconds per day; xValues carry a time part (recorded/sessions_average.json)."""
+    """/api/2/sessions/average: one series of seconds per day; xValues carry a time part
+    (recorded/sessions_average.json)."""
     data = body.get("data") or {}
     series = data.get("series") or []
     if not series:

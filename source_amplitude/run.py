@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -19,7 +19,7 @@ class AmplitudeEntrypoint(AirbyteEntrypoint):
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Any) -> None:
         # Our parser first: its messages name the field and the fix, where JSON-schema messages only quote the value.
-        parse_config(config, datetime.now(timezone.utc), os.environ)
+        parse_config(config, datetime.now(UTC), os.environ)
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 

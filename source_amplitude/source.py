@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Optional
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
@@ -46,4 +46,4 @@ class SourceAmplitude(AbstractSource):
         ]
 
     def _now_utc(self) -> datetime:
-        return self._now or datetime.now(timezone.utc)
+        return self._now or datetime.now(UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from integration_tests.fake_amplitude.dataset import Dataset
 from integration_tests.fake_amplitude.server import FakeAmplitude
@@ -19,11 +19,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--padding-properties", type=int, default=0, help="extra event properties per event")
     args = parser.parse_args(argv)
     dataset = Dataset.recent(
-        datetime.now(timezone.utc), days=args.days, events_per_hour=args.events_per_hour,
+        datetime.now(UTC),
+        days=args.days,
+        events_per_hour=args.events_per_hour,
         padding_properties=args.padding_properties,
     )
     fake = FakeAmplitude(dataset, port=args.port).start()
-    print(f"fake Amplitude listening on {fake.url} (api_key={fake.state.api_key!r}, secret_key=<the fake's>)", flush=True)
+    print(
+        f"fake Amplitude listening on {fake.url} (api_key={fake.state.api_key!r}, secret_key=<the fake's>)", flush=True
+    )
     signal.sigwait({signal.SIGINT, signal.SIGTERM})
     fake.stop()
 

@@ -44,7 +44,9 @@ def annotations_v3(dataset: Dataset) -> list[dict[str, Any]]:
                 "start": start.strftime("%Y-%m-%dT%H:00:00+00:00"),
                 "label": label,
                 "details": f"Details of {label.lower()}" if i % 2 == 0 else None,
-                "category": {"id": 1, "category": "Uncategorized"} if i % 2 == 0 else {"id": 1250, "category": "Releases"},
+                "category": {"id": 1, "category": "Uncategorized"}
+                if i % 2 == 0
+                else {"id": 1250, "category": "Releases"},
                 "end": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:00:00+00:00") if i == 2 else None,
                 "chart_id": "gl9dulhv" if i == 3 else None,
             }
@@ -70,7 +72,11 @@ def cohorts(dataset: Dataset) -> list[dict[str, Any]]:
     }
     result = []
     for i, (cohort_id, name, size) in enumerate(
-        (("9apg8e8f", "14 day user retention", 0), ("k2x7abcd", "Purchasers", 120), ("zz01uncm", "Never computed", None))
+        (
+            ("9apg8e8f", "14 day user retention", 0),
+            ("k2x7abcd", "Purchasers", 120),
+            ("zz01uncm", "Never computed", None),
+        )
     ):
         result.append(
             {

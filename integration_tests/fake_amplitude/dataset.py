@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -73,11 +73,15 @@ class Dataset:
         object.__setattr__(self, "_users", users)
 
     @classmethod
-    def recent(cls, now: datetime, days: int = 2, events_per_hour: int = 500, delay_hours: int = 3, **kwargs: Any) -> Dataset:
+    def recent(
+        cls, now: datetime, days: int = 2, events_per_hour: int = 500, delay_hours: int = 3, **kwargs: Any
+    ) -> Dataset:
         """`days` of data whose last upload hour ends `delay_hours` before now: what a demo or a test wants."""
         last_hour = floor_hour(now) - timedelta(hours=delay_hours)
         hours = days * 24
-        return cls(first_hour=last_hour - timedelta(hours=hours - 1), hours=hours, events_per_hour=events_per_hour, **kwargs)
+        return cls(
+            first_hour=last_hour - timedelta(hours=hours - 1), hours=hours, events_per_hour=events_per_hour, **kwargs
+        )
 
     @property
     def end_hour(self) -> datetime:
@@ -99,7 +103,11 @@ class Dataset:
             user = self._users[rng.randrange(self.users)]
             uploaded = hour + timedelta(microseconds=i * step_us + rng.randrange(step_us))
             late = rng.random() < self.late_fraction
-            happened = uploaded - (timedelta(days=rng.randint(1, 5), minutes=rng.randrange(1440)) if late else timedelta(milliseconds=rng.randrange(50, 5000)))
+            happened = uploaded - (
+                timedelta(days=rng.randint(1, 5), minutes=rng.randrange(1440))
+                if late
+                else timedelta(milliseconds=rng.randrange(50, 5000))
+            )
             yield self._event(rng, user, happened, uploaded)
 
     def _event(self, rng: random.Random, user: User, happened: datetime, uploaded: datetime) -> dict[str, Any]:
@@ -199,7 +207,7 @@ class Dataset:
                     bounds[1] = max(bounds[1], happened)
         lengths: dict[date, list[float]] = defaultdict(list)
         for (_, session_id), (first, last) in sessions.items():
-            start_day = datetime.fromtimestamp(session_id // 1000, tz=timezone.utc).date()
+            start_day = datetime.fromtimestamp(session_id // 1000, tz=UTC).date()
             lengths[start_day].append((last - first).total_seconds())
         return DailyStats(
             active_users={day: {c: len(u) for c, u in by_country.items()} for day, by_country in active.items()},

@@ -1,6 +1,7 @@
 """The fake Amplitude HTTP server: the endpoints the connector calls, Basic auth, faults on demand.
 
-Run it in-process (`with FakeAmplitude(dataset) as fake: ...`) or as a program (`python -m integration_tests.fake_amplitude`)."""
+Run it in-process (`with FakeAmplitude(dataset) as fake: ...`) or as a program
+(`python -m integration_tests.fake_amplitude`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -31,7 +32,9 @@ JSON = "application/json; charset=UTF-8"
 
 def error_body(status: int, details: str, message: str = "Unspecified Error", kind: str = "unspecified") -> bytes:
     """The error envelope of shared/recorded/export_404.body.json."""
-    return orjson.dumps({"error": {"http_code": status, "type": kind, "message": message, "metadata": {"details": details}}})
+    return orjson.dumps(
+        {"error": {"http_code": status, "type": kind, "message": message, "metadata": {"details": details}}}
+    )
 
 
 @dataclass
@@ -158,7 +161,9 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         self._send(fault.status, fault.body or error_body(fault.status, "injected fault"), headers=headers)
         return True
 
-    def _send(self, status: int, body: bytes, content_type: str = JSON, headers: Optional[dict[str, str]] = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str = JSON, headers: Optional[dict[str, str]] = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -221,26 +226,38 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
             series = [[stats.active_users.get(day, {}).get(c, 0) for day in days] for c in labels]
             series_labels: list[Any] = labels
         else:
-            series = [[stats.all_active_users.get(day, 0) for day in days]] if any(stats.all_active_users.get(d) for d in days) else []
+            series = (
+                [[stats.all_active_users.get(day, 0) for day in days]]
+                if any(stats.all_active_users.get(d) for d in days)
+                else []
+            )
             series_labels = [0] * len(series)
-        self._json(dashboard_body({
-            "xValues": x_values,
-            "series": series,
-            "seriesCollapsed": [[{"setId": "", "value": sum(row)}] for row in series],
-            "seriesLabels": series_labels,
-            "seriesMeta": [{"segmentIndex": 0}] * len(series),
-        }))
+        self._json(
+            dashboard_body(
+                {
+                    "xValues": x_values,
+                    "series": series,
+                    "seriesCollapsed": [[{"setId": "", "value": sum(row)}] for row in series],
+                    "seriesLabels": series_labels,
+                    "seriesMeta": [{"segmentIndex": 0}] * len(series),
+                }
+            )
+        )
 
     def sessions_average(self, params: dict[str, str]) -> None:
         days = dashboard_days(params)
         stats = self.state.dataset.daily_stats()
         row = [round(stats.average_session_seconds.get(day, 0.0), 6) for day in days]
-        self._json(dashboard_body({
-            "series": [row],
-            "seriesCollapsed": [[{"setId": "", "value": round(sum(row) / max(1, len(row)), 6)}]],
-            "seriesMeta": [{"segmentIndex": 0, "sessionIndex": 0}],
-            "xValues": [f"{day.isoformat()}T00:00:00" for day in days],
-        }))
+        self._json(
+            dashboard_body(
+                {
+                    "series": [row],
+                    "seriesCollapsed": [[{"setId": "", "value": round(sum(row) / max(1, len(row)), 6)}]],
+                    "seriesMeta": [{"segmentIndex": 0, "sessionIndex": 0}],
+                    "xValues": [f"{day.isoformat()}T00:00:00" for day in days],
+                }
+            )
+        )
 
     def events_list(self, params: dict[str, str]) -> None:
         self._json(dashboard_body(catalog.events_list(self.state.dataset)))
@@ -275,7 +292,7 @@ CHART_CSV = re.compile(r"^/api/3/chart/([^/]+)/csv$")
 def parse_export_hour(value: str) -> datetime:
     """YYYYMMDDTHH; Amplitude's old examples also show an unpadded hour (amplitude-api.md §2.1), so accept it."""
     day, hour = value.split("T")
-    return datetime.strptime(day, "%Y%m%d").replace(hour=int(hour), tzinfo=timezone.utc)
+    return datetime.strptime(day, "%Y%m%d").replace(hour=int(hour), tzinfo=UTC)
 
 
 def dashboard_days(params: dict[str, str]) -> list[date]:

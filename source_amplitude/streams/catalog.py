@@ -71,6 +71,8 @@ class Annotations(AmplitudeStream):
     def parse_response(
         self, response: requests.Response, stream_slice: Optional[Mapping[str, Any]] = None, **_: Any
     ) -> Iterable[Record]:
-        to_record = annotation_v3_record if (stream_slice or {}).get("path") == ANNOTATIONS_V3_PATH else annotation_v2_record
+        to_record = (
+            annotation_v3_record if (stream_slice or {}).get("path") == ANNOTATIONS_V3_PATH else annotation_v2_record
+        )
         for item in list_field(response.json(), "data"):
             yield to_record(item)

@@ -10,6 +10,7 @@ from typing import Any, Optional
 import requests
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.call_rate import APIBudget
+from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.dates import date_slices, parse_state_date
@@ -42,7 +43,10 @@ class DashboardStream(AmplitudeStream, ABC):
         self._cursor_date = parse_state_date((value or {}).get("date"))
 
     def stream_slices(
-        self, sync_mode: SyncMode, cursor_field: Optional[list[str]] = None, stream_state: Optional[Mapping[str, Any]] = None
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[list[str]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         start = self._config.start_date.date()
         if sync_mode == SyncMode.incremental and self._cursor_date:
@@ -50,7 +54,12 @@ class DashboardStream(AmplitudeStream, ABC):
         for first, last in date_slices(start, self._today, DASHBOARD_MAX_SLICE_DAYS):
             yield {"start": first.isoformat(), "end": last.isoformat()}
 
-    def request_params(self, stream_slice: Optional[Mapping[str, Any]] = None, **_: Any) -> MutableMapping[str, Any]:
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
         assert stream_slice is not None
         return {
             "start": stream_slice["start"].replace("-", ""),
@@ -64,7 +73,7 @@ class DashboardStream(AmplitudeStream, ABC):
         cursor_field: Optional[list[str]] = None,
         stream_slice: Optional[Mapping[str, Any]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Record]:
+    ) -> Iterable[StreamData]:
         yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
         if stream_slice:  # the whole slice was read: the cursor may move to its last day
             slice_end = date.fromisoformat(stream_slice["end"])

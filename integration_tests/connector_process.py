@@ -1,0 +1,73 @@
+"""Run the `source-amplitude` console script as the platform does: a process, files in, JSON lines out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+CONNECTOR = str(Path(sys.executable).parent / "source-amplitude")
+
+
+@dataclass
+class Run:
+    exit_code: int
+    messages: list[dict[str, Any]]
+    stdout: str
+    stderr: str
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+    def records(self, stream: Optional[str] = None) -> list[dict[str, Any]]:
+        return [m["record"]["data"] for m in self.of_type("RECORD") if stream in (None, m["record"]["stream"])]
+
+    def stream_states(self) -> dict[str, Any]:
+        """The last state of each stream."""
+        states: dict[str, Any] = {}
+        for message in self.of_type("STATE"):
+            stream = message["state"]["stream"]
+            states[stream["stream_descriptor"]["name"]] = stream.get("stream_state")
+        return states
+
+    def state_messages(self) -> list[dict[str, Any]]:
+        return [m["state"] for m in self.of_type("STATE")]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+
+
+def run_connector(
+    args: list[str],
+    tmp_path: Path,
+    base_url: Optional[str],
+    config: Optional[dict[str, Any]] = None,
+    catalog: Optional[dict[str, Any]] = None,
+    state: Optional[list[dict[str, Any]]] = None,
+    extra_env: Optional[dict[str, str]] = None,
+) -> Run:
+    command = [CONNECTOR, *args]
+    for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
+        if content is not None:
+            path = tmp_path / f"{flag.strip('-')}.json"
+            path.write_text(json.dumps(content))
+            command += [flag, str(path)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMPLITUDE_")}
+    if base_url:
+        env["AMPLITUDE_BASE_URL"] = base_url
+    env.update(extra_env or {})
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return Run(done.returncode, messages, done.stdout, done.stderr)
+
+
+def configured_catalog(discovered: dict[str, Any], incremental: bool = True) -> dict[str, Any]:
+    streams = []
+    for stream in discovered["streams"]:
+        mode = "incremental" if incremental and "incremental" in stream["supported_sync_modes"] else "full_refresh"
+        streams.append({"stream": stream, "sync_mode": mode, "destination_sync_mode": "append"})
+    return {"streams": streams}

@@ -1,0 +1,130 @@
+"""Run a full sync: against Amplitude when credentials are given, otherwise against the fake server.
+
+    python -m integration_tests.demo                     # fake Amplitude with sample data
+    AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... python -m integration_tests.demo   # a real project
+    python -m integration_tests.demo --config secrets/config.json
+
+Writes the connector's messages to demo-output/ and prints one line per stream."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from integration_tests.fake_amplitude import Dataset, FakeAmplitude
+
+OUTPUT = Path("demo-output")
+CONNECTOR = str(Path(sys.executable).parent / "source-amplitude")  # the console script of this virtualenv
+
+
+def connector(command: list[str], env: dict[str, str], stdout_path: Path) -> int:
+    with stdout_path.open("wb") as out:
+        return subprocess.run([CONNECTOR, *command], env=env, stdout=out, check=False).returncode
+
+
+def configured_catalog(discover_output: Path) -> dict[str, Any]:
+    for line in discover_output.read_text().splitlines():
+        message = json.loads(line)
+        if message.get("type") == "CATALOG":
+            streams = []
+            for stream in message["catalog"]["streams"]:
+                incremental = "incremental" in stream["supported_sync_modes"]
+                streams.append(
+                    {
+                        "stream": stream,
+                        "sync_mode": "incremental" if incremental else "full_refresh",
+                        "destination_sync_mode": "append_dedup"
+                        if incremental and stream.get("source_defined_primary_key")
+                        else "overwrite",
+                        **(
+                            {"primary_key": stream["source_defined_primary_key"]}
+                            if stream.get("source_defined_primary_key")
+                            else {}
+                        ),
+                    }
+                )
+            return {"streams": streams}
+    raise SystemExit(f"discover printed no catalog; see {discover_output}")
+
+
+def summarize(read_output: Path) -> tuple[Counter[str], dict[str, Any], list[str]]:
+    records: Counter[str] = Counter()
+    states: dict[str, Any] = {}
+    errors: list[str] = []
+    with read_output.open() as lines:
+        for line in lines:
+            message = json.loads(line)
+            kind = message.get("type")
+            if kind == "RECORD":
+                records[message["record"]["stream"]] += 1
+            elif kind == "STATE" and message["state"].get("type") == "STREAM":
+                stream_state = message["state"]["stream"]
+                states[stream_state["stream_descriptor"]["name"]] = stream_state.get("stream_state")
+            elif kind == "TRACE" and message["trace"].get("type") == "ERROR":
+                errors.append(message["trace"]["error"]["message"])
+    return records, states, errors
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, help="a connector config file for a real Amplitude project")
+    args = parser.parse_args(argv)
+    OUTPUT.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    fake = None
+    if args.config:
+        config = json.loads(args.config.read_text())
+    elif os.environ.get("AMPLITUDE_API_KEY") and os.environ.get("AMPLITUDE_SECRET_KEY"):
+        config = {"api_key": os.environ["AMPLITUDE_API_KEY"], "secret_key": os.environ["AMPLITUDE_SECRET_KEY"]}
+    else:
+        dataset = Dataset.recent(datetime.now(UTC), days=2, events_per_hour=500)
+        fake = FakeAmplitude(dataset).start()
+        env["AMPLITUDE_BASE_URL"] = fake.url
+        config = {**fake.config, "start_date": dataset.first_hour.strftime("%Y-%m-%d")}
+        print(
+            f"No Amplitude credentials given: syncing from the fake Amplitude at {fake.url} "
+            f"({dataset.hours} upload hours of sample events).",
+            flush=True,
+        )
+    config_path = OUTPUT / "config.json"
+    config_path.write_text(json.dumps(config))
+    try:
+        for command in ("spec", "check"):
+            code = connector(
+                [command] if command == "spec" else [command, "--config", str(config_path)],
+                env,
+                OUTPUT / f"{command}.jsonl",
+            )
+            print(f"{command}: exit {code}, output in {OUTPUT / f'{command}.jsonl'}")
+        connector(["discover", "--config", str(config_path)], env, OUTPUT / "discover.jsonl")
+        catalog_path = OUTPUT / "catalog.json"
+        catalog_path.write_text(json.dumps(configured_catalog(OUTPUT / "discover.jsonl")))
+        started = time.monotonic()
+        code = connector(
+            ["read", "--config", str(config_path), "--catalog", str(catalog_path)], env, OUTPUT / "read.jsonl"
+        )
+        seconds = time.monotonic() - started
+    finally:
+        if fake:
+            fake.stop()
+    records, states, errors = summarize(OUTPUT / "read.jsonl")
+    print(f"read: exit {code} in {seconds:.1f}s, messages in {OUTPUT / 'read.jsonl'}")
+    print(f"{'stream':<26}{'records':>10}  final state")
+    for stream in json.loads(catalog_path.read_text())["streams"]:
+        name = stream["stream"]["name"]
+        print(f"{name:<26}{records[name]:>10}  {json.dumps(states.get(name))}")
+    for error in errors:
+        print(f"ERROR: {error}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

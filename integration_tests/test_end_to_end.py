@@ -1,0 +1,171 @@
+"""The console script against the fake Amplitude over real HTTP: spec, check, discover, read, incremental syncs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from integration_tests.conftest import small_dataset
+from integration_tests.connector_process import configured_catalog, run_connector
+from integration_tests.fake_amplitude import FakeAmplitude, Fault
+from integration_tests.fake_amplitude.catalog import ANNOTATION_LABELS
+
+FIVE_STREAMS = {"annotations", "cohorts", "events_list", "active_users", "average_session_length"}
+
+
+def config_for(fake: FakeAmplitude, **extra: Any) -> dict[str, Any]:
+    return {**fake.config, "start_date": fake.state.dataset.first_hour.strftime("%Y-%m-%d"), **extra}
+
+
+def test_spec_declares_the_official_fields_with_secrets_marked(tmp_path: Path) -> None:
+    run = run_connector(["spec"], tmp_path, None)
+    assert run.exit_code == 0
+    spec = run.of_type("SPEC")[0]["spec"]["connectionSpecification"]
+    assert {"api_key", "secret_key", "start_date", "data_region", "request_time_range",
+            "active_users_group_by_country", "chart_ids"} <= set(spec["properties"])
+    assert spec["properties"]["api_key"]["airbyte_secret"] and spec["properties"]["secret_key"]["airbyte_secret"]
+    assert spec["required"] == ["api_key", "secret_key"]
+
+
+def test_check_succeeds_with_good_keys(fake: FakeAmplitude, tmp_path: Path) -> None:
+    run = run_connector(["check"], tmp_path, fake.url, config=config_for(fake))
+    assert run.exit_code == 0
+    assert run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"] == "SUCCEEDED"
+
+
+def test_check_with_bad_keys_fails_naming_both_keys_and_leaks_nothing(fake: FakeAmplitude, tmp_path: Path) -> None:
+    config = {**config_for(fake), "secret_key": "wrong-secret-1234567"}
+    run = run_connector(["check"], tmp_path, fake.url, config=config)
+    status = run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert "refused the API Key / Secret Key pair in both data centers" in status["message"]
+    assert "wrong-secret-1234567" not in run.stdout + run.stderr
+    assert "Traceback" not in status["message"]
+
+
+def test_check_with_wrong_region_says_which_region_to_set(tmp_path: Path) -> None:
+    dataset = small_dataset()
+    with FakeAmplitude(dataset) as eu_project, FakeAmplitude(dataset, api_key="other", secret_key="other") as us:
+        run = run_connector(
+            ["check"], tmp_path, us.url, config=config_for(eu_project),
+            extra_env={"AMPLITUDE_EU_BASE_URL": eu_project.url},
+        )
+    status = run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert status["message"] == "This project is in the EU data center: set data_region to 'EU Residency Server'."
+
+
+def test_check_with_invalid_config_names_the_field(fake: FakeAmplitude, tmp_path: Path) -> None:
+    run = run_connector(["check"], tmp_path, fake.url, config=config_for(fake, request_time_range=0))
+    status = run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert "'request_time_range' is 0" in status["message"]
+
+
+def test_discover_lists_the_five_streams_with_keys_and_cursors(fake: FakeAmplitude, tmp_path: Path) -> None:
+    run = run_connector(["discover"], tmp_path, fake.url, config=config_for(fake))
+    streams = {s["name"]: s for s in run.of_type("CATALOG")[0]["catalog"]["streams"]}
+    assert FIVE_STREAMS <= set(streams)
+    assert streams["active_users"]["default_cursor_field"] == ["date"]
+    assert streams["active_users"]["source_defined_primary_key"] == [["date"]]
+    assert streams["cohorts"]["supported_sync_modes"] == ["full_refresh"]
+
+
+def discover_catalog(fake: FakeAmplitude, tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
+    run = run_connector(["discover"], tmp_path, fake.url, config=config)
+    return configured_catalog(run.of_type("CATALOG")[0]["catalog"])
+
+
+def test_read_all_streams_matches_the_fake_data_and_schemas(fake: FakeAmplitude, tmp_path: Path) -> None:
+    config = config_for(fake)
+    catalog = discover_catalog(fake, tmp_path, config)
+    run = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog)
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert run.errors() == []
+    counts = Counter(m["record"]["stream"] for m in run.of_type("RECORD"))
+    assert counts["annotations"] == len(ANNOTATION_LABELS)
+    assert counts["cohorts"] == 3
+    assert counts["events_list"] == 6
+    stats = fake.state.dataset.daily_stats()
+    today = datetime.now(timezone.utc).date()
+    first = fake.state.dataset.first_hour.date()
+    expected_days = (today - first).days + 1
+    assert counts["active_users"] == expected_days == counts["average_session_length"]
+    for record in run.records("active_users"):
+        day = date.fromisoformat(record["date"])
+        assert record["statistics"] == stats.active_users.get(day, {}), day
+    schemas = {entry["stream"]["name"]: entry["stream"]["json_schema"] for entry in catalog["streams"]}
+    for message in run.of_type("RECORD"):
+        jsonschema.validate(message["record"]["data"], schemas[message["record"]["stream"]])
+    statuses = [m["trace"]["stream_status"]["status"] for m in run.of_type("TRACE") if m["trace"]["type"] == "STREAM_STATUS"]
+    assert statuses.count("COMPLETE") == len(catalog["streams"])
+
+
+def test_state_messages_count_the_records_they_follow(fake: FakeAmplitude, tmp_path: Path) -> None:
+    config = config_for(fake)
+    run = run_connector(["read"], tmp_path, fake.url, config=config, catalog=discover_catalog(fake, tmp_path, config))
+    since_last_state: Counter[str] = Counter()
+    for message in run.messages:
+        if message["type"] == "RECORD":
+            since_last_state[message["record"]["stream"]] += 1
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            assert message["state"]["sourceStats"]["recordCount"] == since_last_state.pop(stream, 0)
+
+
+def test_two_incremental_syncs_carry_state_and_reread_only_the_lookback(fake: FakeAmplitude, tmp_path: Path) -> None:
+    config = {**config_for(fake), "start_date": "2026-01-01"}
+    catalog = discover_catalog(fake, tmp_path, config)
+    first = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog)
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert first.stream_states()["active_users"] == {"date": today}
+    first_users_requests = len(fake.requests_to("/api/2/users"))
+    assert first_users_requests >= 10  # Jan 1 to today in 30-day slices
+
+    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
+             for name, value in first.stream_states().items()]
+    second = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog, state=state)
+    assert second.exit_code == 0
+    assert len(fake.requests_to("/api/2/users")) == first_users_requests + 1  # only the lookback slice
+    assert second.stream_states()["active_users"] == {"date": today}
+    assert {r["date"] for r in second.records("active_users")} <= {r["date"] for r in first.records("active_users")}
+    assert len(second.records("active_users")) <= 4
+
+
+def test_rate_limit_then_success_with_retry_after(fake: FakeAmplitude, tmp_path: Path) -> None:
+    fake.add_fault(Fault(path="/api/3/cohorts", status=429, times=1, retry_after="0"))
+    fake.add_fault(Fault(path="/api/2/events/list", status=503, times=1))
+    config = config_for(fake)
+    catalog = discover_catalog(fake, tmp_path, config)
+    run = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog)
+    assert run.exit_code == 0
+    assert len(run.records("cohorts")) == 3 and len(run.records("events_list")) == 6
+
+
+def test_forbidden_mid_sync_fails_with_config_error_and_non_zero_exit(fake: FakeAmplitude, tmp_path: Path) -> None:
+    fake.add_fault(Fault(path="/api/2/users", status=403, times=100))
+    config = config_for(fake)
+    run = run_connector(["read"], tmp_path, fake.url, config=config, catalog=discover_catalog(fake, tmp_path, config))
+    assert run.exit_code != 0
+    stream_errors = [e for e in run.errors() if e.get("stream_descriptor")]
+    assert stream_errors[0]["failure_type"] == "config_error"
+    assert "data_region" in stream_errors[0]["message"]
+    assert "active_users" not in run.stream_states()
+
+
+@pytest.mark.parametrize("v3_served", [True, False])
+def test_annotations_come_from_v3_or_fall_back_to_v2(tmp_path: Path, v3_served: bool) -> None:
+    with FakeAmplitude(small_dataset(), serve_annotations_v3=v3_served) as server:
+        config = config_for(server)
+        catalog = discover_catalog(server, tmp_path, config)
+        catalog["streams"] = [s for s in catalog["streams"] if s["stream"]["name"] == "annotations"]
+        run = run_connector(["read"], tmp_path, server.url, config=config, catalog=catalog)
+    records = run.records("annotations")
+    assert [r["label"] for r in records] == list(ANNOTATION_LABELS)
+    assert all(r["date"] for r in records)
+    assert ("category" in records[0]) is v3_served
