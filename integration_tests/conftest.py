@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 def small_dataset(**overrides: object) -> Dataset:
     """One day of 60 events per hour: fast, and still every shape the connector meets."""
     params: dict[str, object] = {"days": 1, "events_per_hour": 60, **overrides}
-    return Dataset.recent(datetime.now(timezone.utc), **params)  # type: ignore[arg-type]
+    return Dataset.recent(datetime.now(UTC), **params)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,15 @@
+# Airbyte's python-connector layout. Override BASE_IMAGE to build from a local stand-in of the base image.
+ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+FROM ${BASE_IMAGE}
+
+WORKDIR /airbyte/integration_code
+
+COPY pyproject.toml README.md ./
+COPY source_amplitude ./source_amplitude
+RUN pip install --no-cache-dir . \
+    && chown -R airbyte:airbyte /airbyte
+
+ENV AIRBYTE_ENTRYPOINT="source-amplitude"
+ENTRYPOINT ["source-amplitude"]
+
+USER airbyte
