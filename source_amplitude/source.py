@@ -15,13 +15,16 @@ from airbyte_cdk.sources.streams import Stream
 from source_amplitude.check import check_credentials
 from source_amplitude.config import AmplitudeConfig, parse_config
 from source_amplitude.http import dashboard_budget
+from source_amplitude.protocol import RecordBatch
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
+from source_amplitude.streams.events import Events
 
 
 class SourceAmplitude(AbstractSource):
-    def __init__(self, now: Optional[datetime] = None) -> None:
+    def __init__(self, now: Optional[datetime] = None, emit_batches: bool = False) -> None:
         self._now = now  # tests freeze time here; otherwise "now" is read once per command
+        self._emit_batches = emit_batches  # only run.py's entry point knows how to print RecordBatch
 
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
         return parse_config(config, self._now_utc(), os.environ)
@@ -35,15 +38,22 @@ class SourceAmplitude(AbstractSource):
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         parsed = self.parsed_config(config)
-        today = self._now_utc().date()
+        now = self._now_utc()
+        today = now.date()
         budget = dashboard_budget()
         return [
+            Events(parsed, now, self._emit_batches),
             Annotations(parsed, budget),
             Cohorts(parsed, budget),
             EventsList(parsed, budget),
             ActiveUsers(parsed, today, budget),
             AverageSessionLength(parsed, today, budget),
         ]
+
+    def _get_message(self, record_data_or_message: Any, stream: Stream) -> Any:
+        if isinstance(record_data_or_message, RecordBatch):
+            return record_data_or_message
+        return super()._get_message(record_data_or_message, stream)
 
     def _now_utc(self) -> datetime:
         return self._now or datetime.now(UTC)

@@ -74,7 +74,7 @@ class Dataset:
 
     @classmethod
     def recent(
-        cls, now: datetime, days: int = 2, events_per_hour: int = 500, delay_hours: int = 3, **kwargs: Any
+        cls, now: datetime, days: int = 2, events_per_hour: int = 500, delay_hours: int = 4, **kwargs: Any
     ) -> Dataset:
         """`days` of data whose last upload hour ends `delay_hours` before now: what a demo or a test wants."""
         last_hour = floor_hour(now) - timedelta(hours=delay_hours)

@@ -1,0 +1,1 @@
+"""The raw-events path: hour windows, archive download and reading, record shaping."""

@@ -1,0 +1,196 @@
+"""Export archives on disk: download with flat memory, validate, and read hour by hour with the decompression on a
+second thread (zlib releases the GIL) while the caller parses."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Optional, Union
+
+import requests
+
+from source_amplitude.export.hours import member_hour
+
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+READ_CHUNK_BYTES = 1 << 20
+LINES_PER_BATCH = 2000
+QUEUE_BATCHES = 16  # memory bound of the read-ahead: QUEUE_BATCHES x LINES_PER_BATCH lines
+DISK_HEADROOM_BYTES = 256 << 20
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class ArchiveError(Exception):
+    """The download is not a complete, valid export archive (truncated, not a zip, bad CRC, bad gzip)."""
+
+
+class NotEnoughDisk(Exception):
+    pass
+
+
+def save_response(response: requests.Response, path: Path) -> int:
+    """Stream the body to `path`; never hold it in memory. Returns its size."""
+    expected = response.headers.get("Content-Length")
+    if expected and expected.isdigit():
+        free = shutil.disk_usage(path.parent).free
+        if int(expected) + DISK_HEADROOM_BYTES > free:
+            raise NotEnoughDisk(
+                f"the export needs {int(expected) / 1e9:.2f} GB of temporary disk in {path.parent} "
+                f"but only {free / 1e9:.2f} GB are free"
+            )
+    size = 0
+    with path.open("wb") as out:
+        for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
+            out.write(chunk)
+            size += len(chunk)
+    if expected and expected.isdigit() and size != int(expected):
+        raise ArchiveError(f"download truncated: {size} of {expected} bytes")
+    return size
+
+
+def validate_archive(path: Path) -> None:
+    """A 200 can carry a rate-limit page or a cut-off body (amplitude-api.md §2.4, Steerco's tap): check the magic,
+    the central directory (the real archive's entries use data descriptors, so only the directory gives sizes),
+    and every entry's CRC."""
+    import zipfile
+
+    with path.open("rb") as head:
+        if head.read(4) != ZIP_MAGIC:
+            raise ArchiveError("the 200 answer is not a zip archive")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ArchiveError(f"the archive is damaged: {error}") from error
+    if bad is not None:
+        raise ArchiveError(f"the archive entry {bad} fails its CRC check")
+
+
+@dataclass
+class HourMembers:
+    hour: datetime
+    names: list[str] = field(default_factory=list)
+
+
+def hours_in_archive(path: Path) -> list[HourMembers]:
+    """The archive's members grouped by upload hour, in hour then partition order."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        keyed = sorted((*member_hour(name), name) for name in archive.namelist() if not name.endswith("/"))
+    grouped: dict[datetime, HourMembers] = {}
+    for hour, _, name in keyed:
+        grouped.setdefault(hour, HourMembers(hour)).names.append(name)
+    return list(grouped.values())
+
+
+_END_OF_HOUR = object()
+Item = Union[list[bytes], BaseException, object]
+
+
+class ArchiveReader:
+    """Reads the hours of one archive in order. A daemon thread decompresses ahead (bounded by QUEUE_BATCHES) and hands
+    over lists of NDJSON lines; `lines(hour)` yields them for one hour at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._hours = hours_in_archive(path)
+        self._queue: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_BATCHES)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._decompress_all, name="export-decompress", daemon=True)
+        self._thread.start()
+
+    @property
+    def hours(self) -> list[datetime]:
+        return [h.hour for h in self._hours]
+
+    def lines(self, hour: datetime) -> Iterator[list[bytes]]:
+        """Line batches of `hour`; hours must be asked for in increasing order. An hour without members has none."""
+        if hour not in self.hours:
+            return
+        while True:
+            item = self._queue.get()
+            if item is _END_OF_HOUR:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, list)
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+    def _put(self, item: Item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _decompress_all(self) -> None:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(self._path) as archive:
+                for hour in self._hours:
+                    for name in hour.names:
+                        with archive.open(name) as member:
+                            for batch in _gzip_line_batches(member, name):
+                                if self._stop.is_set():
+                                    return
+                                self._put(batch)
+                    self._put(_END_OF_HOUR)
+        except BaseException as error:  # handed to the consumer, who decides
+            self._put(error)
+
+
+def _gzip_line_batches(member: IO[bytes], name: str) -> Iterator[list[bytes]]:
+    """Decompress a gzip stream (possibly several concatenated gzip members) and yield batches of complete lines."""
+    decompressor = zlib.decompressobj(wbits=31)
+    fed = False  # the current decompressor has been given data, so it must reach the end of its gzip member
+    pending = b""
+    batch: list[bytes] = []
+    try:
+        compressed = member.read(READ_CHUNK_BYTES)
+        while compressed:
+            fed = True
+            data = decompressor.decompress(compressed)
+            if decompressor.eof:
+                compressed = decompressor.unused_data
+                decompressor = zlib.decompressobj(wbits=31)
+                fed = False
+            else:
+                compressed = b""
+            if data:
+                parts = (pending + data).split(b"\n")
+                pending = parts.pop()
+                batch.extend(part for part in parts if part)
+                if len(batch) >= LINES_PER_BATCH:
+                    yield batch
+                    batch = []
+            if not compressed:
+                compressed = member.read(READ_CHUNK_BYTES)
+    except zlib.error as error:
+        raise ArchiveError(f"member {name} is not valid gzip: {error}") from error
+    if fed:
+        raise ArchiveError(f"member {name} ends in the middle of its gzip stream")
+    if pending.strip():
+        batch.append(pending)
+    if batch:
+        yield batch
+
+
+def remove_quietly(path: Optional[Path]) -> None:
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
