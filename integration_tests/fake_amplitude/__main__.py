@@ -1,11 +1,12 @@
-"""python -m integration_tests.fake_amplitude [--port 8765] [--days 2] [--events-per-hour 500]"""
+"""python -m integration_tests.fake_amplitude [--port 8765] [--days 2] [--events-per-hour 500] [...]"""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import datetime, timezone
+from pathlib import Path
 
 from integration_tests.fake_amplitude.dataset import Dataset
 from integration_tests.fake_amplitude.server import FakeAmplitude
@@ -14,20 +15,25 @@ from integration_tests.fake_amplitude.server import FakeAmplitude
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="A fake Amplitude API on 127.0.0.1 serving deterministic sample data.")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--days", type=int, default=2, help="days of uploaded events, ending 3 hours ago")
+    parser.add_argument("--days", type=int, default=2, help="days of uploaded events, ending 4 hours ago")
     parser.add_argument("--events-per-hour", type=int, default=500)
     parser.add_argument("--padding-properties", type=int, default=0, help="extra event properties per event")
+    parser.add_argument("--first-hour", help="first upload hour, e.g. 2026-11-20T00 (default: --days before now)")
+    parser.add_argument("--hours", type=int, default=24, help="upload hours with data (with --first-hour)")
+    parser.add_argument("--cache-dir", type=Path, help="keep built export archives here")
     args = parser.parse_args(argv)
-    dataset = Dataset.recent(
-        datetime.now(UTC),
-        days=args.days,
-        events_per_hour=args.events_per_hour,
-        padding_properties=args.padding_properties,
-    )
-    fake = FakeAmplitude(dataset, port=args.port).start()
-    print(
-        f"fake Amplitude listening on {fake.url} (api_key={fake.state.api_key!r}, secret_key=<the fake's>)", flush=True
-    )
+    if args.first_hour:
+        first = datetime.strptime(args.first_hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
+        dataset = Dataset(first, args.hours, args.events_per_hour, padding_properties=args.padding_properties)
+    else:
+        now = datetime.now(timezone.utc)
+        dataset = Dataset.recent(
+            now, days=args.days, events_per_hour=args.events_per_hour, padding_properties=args.padding_properties
+        )
+    if args.cache_dir:
+        args.cache_dir.mkdir(parents=True, exist_ok=True)
+    fake = FakeAmplitude(dataset, port=args.port, cache_dir=args.cache_dir).start()
+    print(f"fake Amplitude listening on {fake.url} (api_key={fake.state.api_key!r})", flush=True)
     signal.sigwait({signal.SIGINT, signal.SIGTERM})
     fake.stop()
 

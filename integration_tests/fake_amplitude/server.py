@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import IO, Any, Optional
 from urllib.parse import parse_qs, urlsplit
+
+from pathlib import Path
 
 import orjson
 
@@ -61,6 +63,7 @@ class FakeState:
     max_export_events: Optional[int] = None  # more events in one export -> 400 (Amplitude: "over 4 GB")
     timeout_export_events: Optional[int] = None  # more events in one export -> 504
     serve_annotations_v3: bool = True
+    cache_dir: Optional[Path] = None  # keep built export archives here (the benchmark's million-event days)
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -196,11 +199,8 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         if not hours:
             self._send(404, error_body(404, "Raw data files were not found."), "application/json; charset=utf-8")
             return
-        with tempfile.TemporaryFile() as spool:
-            write_export_zip(
-                spool, dataset.app_id, ((h, dataset.events_in_hour(h)) for h in hours), dataset.events_per_member
-            )
-            size = spool.tell()
+        with self._archive(hours) as spool:
+            size = spool.seek(0, 2)
             spool.seek(0)
             self.send_response(200)
             self.send_header("Content-Type", "application/zip")
@@ -211,6 +211,24 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             shutil.copyfileobj(spool, self.wfile, 1 << 20)
+
+    def _archive(self, hours: list[datetime]) -> IO[bytes]:
+        dataset = self.state.dataset
+        events = ((h, dataset.events_in_hour(h)) for h in hours)
+        if self.state.cache_dir is None:
+            spool = tempfile.TemporaryFile()
+            write_export_zip(spool, dataset.app_id, events, dataset.events_per_member)
+            return spool
+        identity = f"{dataset.seed}-{dataset.events_per_hour}-{dataset.padding_properties}-{dataset.late_fraction}"
+        key = f"{identity}-{dataset.events_per_member}-{hours[0]:%Y%m%d%H}-{len(hours)}.zip"
+        path = self.state.cache_dir / key
+        with self.state.lock:
+            if not path.exists():
+                partial = path.with_suffix(".partial")
+                with partial.open("wb") as out:
+                    write_export_zip(out, dataset.app_id, events, dataset.events_per_member)
+                partial.rename(path)
+        return path.open("rb")
 
     # ---- Dashboard REST (amplitude-api.md §3) ----
     def users(self, params: dict[str, str]) -> None:

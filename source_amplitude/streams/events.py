@@ -142,13 +142,13 @@ class Events(AmplitudeStream):
         for hour in hours_between(self.first_hour(), self._last_hour):
             yield {"hour": export_hour(hour)}
 
-    def read_records(
+    def read_records(  # type: ignore[override]  # it may also yield RecordBatch: see protocol.py
         self,
         sync_mode: SyncMode,
         cursor_field: Optional[list[str]] = None,
         stream_slice: Optional[Mapping[str, Any]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Union[StreamData, RecordBatch]]:  # type: ignore[override]  # RecordBatch: see protocol.py
+    ) -> Iterable[Union[StreamData, RecordBatch]]:
         assert stream_slice is not None
         hour = datetime.strptime(stream_slice["hour"], "%Y%m%dT%H").replace(tzinfo=self._last_hour.tzinfo)
         try:
@@ -166,12 +166,14 @@ class Events(AmplitudeStream):
         if window.reader is None:
             return
         try:
-            for lines in window.reader.lines(hour):
-                window.records += len(lines)
-                if self._emit_batches:
+            if self._emit_batches:
+                for lines in window.reader.lines(hour):
+                    window.records += len(lines)
                     payload = record_messages(lines, self.name, time.time_ns() // 1_000_000)
                     yield RecordBatch(self.name, payload, len(lines))
-                else:
+            else:
+                for lines in window.reader.lines(hour):
+                    window.records += len(lines)
                     yield from map(parse_line, lines)
         except (ArchiveError, ValueError) as error:
             raise AirbyteTracedException(

@@ -1,0 +1,185 @@
+"""Benchmark: a full `read` of `events` for one day of upload hours, this connector vs the official one.
+
+    .venv/bin/python bench/events_benchmark.py                  # 1,000,000 events, both connectors
+    .venv/bin/python bench/events_benchmark.py --events 3000000 --skip-official
+
+Starts the fake Amplitude (a separate process) with a deterministic day of events, builds its export archive once
+(cached under bench/.cache), runs each connector's `read` with stdout to a file, samples the RSS of the whole process
+tree every 50 ms, and prints records/s, MB/s and peak RSS side by side. The official connector
+(airbyte-source-amplitude==0.6.19) runs from its own virtualenv (--official-venv, created if missing) through
+bench/official_wrapper.py, which patches only its host."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = [str(Path(sys.executable).parent / "source-amplitude")]
+API_KEY, SECRET_KEY = "fake-api-key", "fake-secret-key"
+
+
+@dataclass
+class Result:
+    name: str
+    records: int
+    seconds: float
+    output_bytes: int
+    peak_rss_bytes: int
+    exit_code: int
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.output_bytes / 1e6 / self.seconds
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """RSS of a process and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack.extend(int(c) for c in children.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def run_read(name: str, command: list[str], workdir: Path, base_url: str) -> Result:
+    output = workdir / f"{name}.jsonl"
+    env = {**os.environ, "AMPLITUDE_BASE_URL": base_url}
+    started = time.monotonic()
+    peak = 0
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "read", "--config", str(workdir / "config.json"), "--catalog", str(workdir / "catalog.json")],
+            stdout=out,
+            stderr=subprocess.DEVNULL if os.environ.get("BENCH_QUIET", "1") == "1" else None,
+            env=env,
+        )
+        while process.poll() is None:
+            peak = max(peak, tree_rss_bytes(process.pid))
+            time.sleep(0.05)
+    seconds = time.monotonic() - started
+    records = 0
+    with output.open("rb") as lines:
+        for line in lines:
+            if line.startswith(b'{"type":"RECORD"'):
+                records += 1
+    size = output.stat().st_size
+    output.unlink()
+    return Result(name, records, seconds, size, peak, process.returncode)
+
+
+def ensure_official_venv(venv: Path) -> list[str]:
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {venv} with airbyte-source-amplitude==0.6.19 ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "airbyte-source-amplitude==0.6.19"], check=True)
+    return [str(python), str(ROOT / "bench" / "official_wrapper.py")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000, help="events uploaded within the day")
+    parser.add_argument("--padding-properties", type=int, default=20, help="extra properties: ~1.9 KB per event")
+    parser.add_argument("--port", type=int, default=8877)
+    parser.add_argument("--skip-official", action="store_true")
+    parser.add_argument("--official-venv", type=Path, default=Path(tempfile.gettempdir()) / "official-amplitude-venv")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
+    args = parser.parse_args()
+
+    day = (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    per_hour = args.events // 24
+    base_url = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "integration_tests.fake_amplitude",
+            "--port",
+            str(args.port),
+            "--first-hour",
+            day.strftime("%Y-%m-%dT%H"),
+            "--hours",
+            "24",
+            "--events-per-hour",
+            str(per_hour),
+            "--padding-properties",
+            str(args.padding_properties),
+            "--cache-dir",
+            str(args.cache_dir),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)
+        span = {"start": day.strftime("%Y%m%dT00"), "end": day.strftime("%Y%m%dT23")}
+        print(f"building the fake's export of {per_hour * 24:,} events uploaded on {day:%Y-%m-%d} ...", flush=True)
+        built = time.monotonic()
+        with requests.get(
+            f"{base_url}/api/2/export", params=span, auth=(API_KEY, SECRET_KEY), stream=True, timeout=3600
+        ) as warm:
+            archive_bytes = sum(len(chunk) for chunk in warm.iter_content(1 << 20))
+        print(f"archive: {archive_bytes / 1e6:.0f} MB zipped (ready in {time.monotonic() - built:.0f} s)", flush=True)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            config = {
+                "api_key": API_KEY,
+                "secret_key": SECRET_KEY,
+                "start_date": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "request_time_range": 24,
+            }
+            (workdir / "config.json").write_text(json.dumps(config))
+            stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
+            catalog = {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
+            (workdir / "catalog.json").write_text(json.dumps(catalog))
+            results = [run_read("source-amplitude (this)", OURS, workdir, base_url)]
+            if not args.skip_official:
+                official = ensure_official_venv(args.official_venv)
+                results.append(run_read("official 0.6.19", official, workdir, base_url))
+    finally:
+        server.terminate()
+        server.wait()
+
+    print(
+        f"\n{'connector':<26}{'records':>11}{'seconds':>9}{'records/s':>11}{'MB/s out':>10}{'peak RSS':>11}{'exit':>6}"
+    )
+    for r in results:
+        print(
+            f"{r.name:<26}{r.records:>11,}{r.seconds:>9.1f}{r.records_per_second:>11,.0f}{r.mb_per_second:>10.1f}"
+            f"{r.peak_rss_bytes / 2**20:>8.0f} MB{r.exit_code:>6}"
+        )
+    if len(results) == 2 and results[1].records:
+        ratio = results[0].records_per_second / results[1].records_per_second
+        print(
+            f"\nspeed-up: {ratio:.1f}x records/s; peak RSS {results[0].peak_rss_bytes / results[1].peak_rss_bytes:.2f}x"
+        )
+    return 0 if all(r.exit_code == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
