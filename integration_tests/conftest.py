@@ -11,6 +11,13 @@ from integration_tests.fake_amplitude import Dataset, FakeAmplitude
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process reads retry after milliseconds, not seconds (the policy itself is unit-tested)."""
+    monkeypatch.setattr("source_amplitude.http.BACKOFF_BASE_SECONDS", 0.001)
+    monkeypatch.setattr("source_amplitude.errors.MAX_RETRIES", 2)
+
+
 def small_dataset(**overrides: object) -> Dataset:
     """One day of 60 events per hour: fast, and still every shape the connector meets."""
     params: dict[str, object] = {"days": 1, "events_per_hour": 60, **overrides}

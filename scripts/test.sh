@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "== ruff"; .venv/bin/ruff check source_amplitude unit_tests integration_tests
+echo "== ruff"; .venv/bin/ruff check source_amplitude unit_tests integration_tests bench
 echo "== mypy (strict)"; .venv/bin/mypy
 echo "== hadolint"; .venv/bin/hadolint --failure-threshold warning Dockerfile
 echo "== pytest"

@@ -16,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import IO, Any, Optional
 from urllib.parse import parse_qs, urlsplit
-
-from pathlib import Path
 
 import orjson
 
@@ -216,7 +215,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         dataset = self.state.dataset
         events = ((h, dataset.events_in_hour(h)) for h in hours)
         if self.state.cache_dir is None:
-            spool = tempfile.TemporaryFile()
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
             write_export_zip(spool, dataset.app_id, events, dataset.events_per_member)
             return spool
         identity = f"{dataset.seed}-{dataset.events_per_hour}-{dataset.padding_properties}-{dataset.late_fraction}"

@@ -1,0 +1,238 @@
+"""events against the fake Amplitude over real HTTP.
+
+In-process reads (frozen `now`, plain records) drive time forward across syncs; the console script (RecordBatch fast
+path) is killed mid-window and resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import jsonschema
+import pytest
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, ExpectedOutcome, read
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from integration_tests.connector_process import CONNECTOR
+from integration_tests.fake_amplitude import Dataset, FakeAmplitude, Fault
+from source_amplitude import SourceAmplitude
+
+UTC = timezone.utc
+FIRST = datetime(2026, 11, 1, tzinfo=UTC)
+SCHEMA = json.loads((Path(__file__).parents[1] / "source_amplitude" / "schemas" / "events.json").read_text())
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAmplitude]:
+    dataset = Dataset(FIRST, hours=30, events_per_hour=40, late_fraction=0.2)
+    with FakeAmplitude(dataset) as fake:
+        monkeypatch.setenv("AMPLITUDE_BASE_URL", fake.url)
+        yield fake
+
+
+def now_for_last_hour(last_hour: datetime) -> datetime:
+    """The `now` at which `last_hour` has just become complete for the connector."""
+    return last_hour + timedelta(hours=4, minutes=10)
+
+
+def sync(
+    fake: FakeAmplitude, now: datetime, state: Optional[dict[str, Any]] = None, expect_failure: bool = False, **cfg: Any
+) -> EntrypointOutput:
+    config = {**fake.config, "start_date": "2026-11-01T00:00:00Z", "request_time_range": 24, **cfg}
+    catalog = CatalogBuilder().with_stream("events", SyncMode.incremental).build()
+    states = StateBuilder().with_stream_state("events", state).build() if state else None
+    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
+    return read(SourceAmplitude(now=now), config, catalog, states, expected_outcome=outcome)
+
+
+def last_state(output: EntrypointOutput) -> dict[str, Any]:
+    if not output.state_messages:
+        return {}
+    return dict(output.most_recent_state.stream_state.__dict__)
+
+
+def uuids(output: EntrypointOutput) -> list[str]:
+    return [r.record.data["uuid"] for r in output.records]
+
+
+def test_consecutive_syncs_while_hours_arrive_emit_every_event_exactly_once(server: FakeAmplitude) -> None:
+    emitted: list[str] = []
+    state: Optional[dict[str, Any]] = None
+    for last_visible in (FIRST + timedelta(hours=9), FIRST + timedelta(hours=16), FIRST + timedelta(hours=29)):
+        server.state.visible_until = last_visible + timedelta(hours=1)  # Amplitude: complete hours only
+        output = sync(server, now_for_last_hour(last_visible), state)
+        emitted += uuids(output)
+        state = last_state(output)
+        assert state["server_upload_time"] == f"{last_visible:%Y%m%dT%H}"
+    assert len(emitted) == len(set(emitted)) == 30 * 40
+    assert set(emitted) == server.state.dataset.uuids()
+
+
+def test_records_are_reshaped_and_validate_against_the_schema(server: FakeAmplitude) -> None:
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=2)))
+    assert len(output.records) == 3 * 40
+    late = 0
+    for message in output.records:
+        record = message.record.data
+        jsonschema.validate(record, SCHEMA)
+        assert record["server_upload_time"].endswith("+00:00") and record["server_upload_time"][10] == "T"
+        late += record["event_time"][:10] < record["server_upload_time"][:10]
+    assert late > 0  # late-arriving events (happened days before their upload) are there
+
+
+def test_a_state_message_follows_every_upload_hour(server: FakeAmplitude) -> None:
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=5)))
+    hours = [m.state.stream.stream_state.__dict__["server_upload_time"] for m in output.state_messages]
+    assert [f"{FIRST + timedelta(hours=h):%Y%m%dT%H}" for h in range(6)] == sorted(set(hours))
+
+
+def test_404_hours_are_empty_and_skipped_past(server: FakeAmplitude) -> None:
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=40)), start_date="2026-11-02T06:00:00Z")
+    assert output.records == []
+    assert last_state(output)["server_upload_time"] == f"{FIRST + timedelta(hours=40):%Y%m%dT%H}"
+
+
+def test_400_halves_the_window_and_the_size_that_worked_is_remembered(server: FakeAmplitude) -> None:
+    server.state.max_export_events = 7 * 40  # over 7 hours: "over 4 GB"
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=23)))
+    assert len(set(uuids(output))) == 24 * 40
+    assert last_state(output)["window_hours"] == 6
+    spans = [(p["start"], p["end"]) for p in server.requests_to("/api/2/export")]
+    assert spans[:3] == [("20261101T00", "20261101T23"), ("20261101T00", "20261101T11"), ("20261101T00", "20261101T05")]
+
+    before = len(server.requests_to("/api/2/export"))
+    sync(server, now_for_last_hour(FIRST + timedelta(hours=29)), last_state(output))
+    next_spans = server.requests_to("/api/2/export")[before:]
+    assert next_spans[0] == {"start": "20261102T00", "end": "20261102T05"}  # no re-splitting
+
+
+def test_504_splits_too(server: FakeAmplitude) -> None:
+    server.state.timeout_export_events = 12 * 40
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=23)))
+    assert len(set(uuids(output))) == 24 * 40
+    assert last_state(output)["window_hours"] == 12
+
+
+def test_a_single_hour_that_cannot_be_exported_fails_naming_the_hour_and_the_way_out(server: FakeAmplitude) -> None:
+    server.state.max_export_events = 10
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=3)), expect_failure=True)
+    messages = [e.trace.error.message for e in output.errors if e.trace.error.stream_descriptor]
+    assert "20261101T00" in messages[0] and "S3" in messages[0]
+    assert output.records == [] and last_state(output) == {}
+
+
+def test_official_connector_state_is_resumed_two_hours_early(server: FakeAmplitude) -> None:
+    output = sync(
+        server, now_for_last_hour(FIRST + timedelta(hours=12)), {"server_upload_time": "2026-11-01 10:42:00.000000"}
+    )
+    assert server.requests_to("/api/2/export")[0]["start"] == "20261101T08"
+    assert last_state(output)["state_version"] == 1
+
+
+def test_a_later_start_date_wins_over_the_state(server: FakeAmplitude) -> None:
+    state = {"server_upload_time": "20261101T02", "state_version": 1}
+    sync(server, now_for_last_hour(FIRST + timedelta(hours=12)), state, start_date="2026-11-01T09:00:00Z")
+    assert server.requests_to("/api/2/export")[0]["start"] == "20261101T09"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(path="/api/2/export", kind="truncate", times=2),
+        Fault(path="/api/2/export", kind="malformed", times=2),
+        Fault(path="/api/2/export", status=429, times=2, retry_after="0"),
+        Fault(path="/api/2/export", status=502, times=2),
+        Fault(path="/api/2/export", kind="reset", times=2),
+    ],
+    ids=["truncated", "not-a-zip", "429", "502", "connection-reset"],
+)
+def test_broken_answers_are_retried_and_nothing_is_lost(server: FakeAmplitude, fault: Fault) -> None:
+    server.add_fault(fault)
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=5)))
+    assert Counter(uuids(output)) == Counter({u: 1 for u in server.state.dataset.uuids(FIRST + timedelta(hours=6))})
+
+
+def test_persistently_broken_downloads_fail_transient_without_moving_state(server: FakeAmplitude) -> None:
+    server.add_fault(Fault(path="/api/2/export", kind="truncate", times=100))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=5)), expect_failure=True)
+    errors = [e.trace.error for e in output.errors if e.trace.error.stream_descriptor]
+    assert errors[0].failure_type.value == "transient_error"
+    assert "20261101T00" in errors[0].message
+    assert last_state(output) == {}
+
+
+def test_403_is_a_config_error(server: FakeAmplitude) -> None:
+    server.add_fault(Fault(path="/api/2/export", status=403, times=100))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=5)), expect_failure=True)
+    errors = [e.trace.error for e in output.errors if e.trace.error.stream_descriptor]
+    assert errors[0].failure_type.value == "config_error" and "data_region" in errors[0].message
+
+
+def run_console(
+    fake: FakeAmplitude, tmp_path: Path, state: Optional[dict[str, Any]] = None, kill_after_states: Optional[int] = None
+) -> tuple[list[dict[str, Any]], int]:
+    config = {**fake.config, "start_date": "2026-11-01T00:00:00Z"}
+    stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
+    catalog = {"streams": [{"stream": stream, "sync_mode": "incremental", "destination_sync_mode": "append"}]}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    command = [
+        CONNECTOR,
+        "read",
+        "--config",
+        str(tmp_path / "config.json"),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+    ]
+    if state:
+        (tmp_path / "state.json").write_text(
+            json.dumps([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "events"}, "stream_state": state}}])
+        )
+        command += ["--state", str(tmp_path / "state.json")]
+    env = {**os.environ, "AMPLITUDE_BASE_URL": fake.url, "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert process.stdout is not None
+    messages, states = [], 0
+    for line in process.stdout:
+        messages.append(json.loads(line))
+        if messages[-1]["type"] == "STATE":
+            states += 1
+            if kill_after_states and states == kill_after_states:
+                process.send_signal(signal.SIGKILL)
+                break
+    return messages, process.wait()
+
+
+def test_sigkill_mid_window_then_resume_loses_nothing_and_repeats_at_most_one_hour(tmp_path: Path) -> None:
+    dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=30)
+    with FakeAmplitude(dataset) as fake:
+        killed, _ = run_console(fake, tmp_path, kill_after_states=8)
+        left_by_the_kill = set(tmp_path.glob("amplitude-export-*"))  # SIGKILL leaves no chance to clean up
+        states = [m["state"]["stream"]["stream_state"] for m in killed if m["type"] == "STATE"]
+        first_run = [m["record"]["data"]["uuid"] for m in killed if m["type"] == "RECORD"]
+        resumed, code = run_console(fake, tmp_path, state=states[-1])
+    assert code == 0
+    second_run = [m["record"]["data"]["uuid"] for m in resumed if m["type"] == "RECORD"]
+    assert set(first_run) | set(second_run) == dataset.uuids()
+    assert len(set(first_run) & set(second_run)) <= dataset.events_per_hour
+    counted = [m["state"]["sourceStats"]["recordCount"] for m in resumed if m["type"] == "STATE"]
+    assert sum(counted) == len(second_run)
+    assert set(tmp_path.glob("amplitude-export-*")) == left_by_the_kill  # the resumed run cleaned up after itself
+
+
+def test_temporary_files_are_removed_after_a_failure(tmp_path: Path) -> None:
+    dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=30)
+    with FakeAmplitude(dataset) as fake:
+        fake.add_fault(Fault(path="/api/2/export", status=403, times=1000))
+        _, code = run_console(fake, tmp_path)
+    assert code != 0
+    assert not list(tmp_path.glob("amplitude-export-*"))
