@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+DATASET_VERSION = 2  # bump when generated events change, so cached archives are rebuilt
 COUNTRIES = ("United States", "Germany", "France", "Brazil", "India", "Japan", "(none)")
 EVENT_TYPES = ("page_view", "sign_up", "purchase", "search", "add_to_cart", "share")
 PLATFORMS = (("Web", "Chrome", "126"), ("iOS", "ios", "17.5"), ("Android", "android", "14"))
@@ -132,7 +133,7 @@ class Dataset:
             "client_event_time": ts(happened),
             "client_upload_time": received,
             "country": user.country,
-            "data": {"path": "/batch", "group_first_event": {}, "group_ids": {}},
+            "data": {"path": "/batch", "user_properties_updated": True, "group_first_event": {}, "group_ids": {}},
             "data_type": "event",
             "device_brand": None,
             "device_carrier": None,

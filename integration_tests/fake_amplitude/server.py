@@ -24,7 +24,7 @@ import orjson
 
 from integration_tests.fake_amplitude import catalog
 from integration_tests.fake_amplitude.archive import write_export_zip
-from integration_tests.fake_amplitude.dataset import Dataset
+from integration_tests.fake_amplitude.dataset import DATASET_VERSION, Dataset
 
 DEFAULT_API_KEY = "fake-api-key"
 DEFAULT_SECRET_KEY = "fake-secret-key"
@@ -76,11 +76,16 @@ class FakeState:
         return None
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops a keep-alive connection (or is killed mid-download) is not an error of the fake."""
+
+
 class FakeAmplitude:
     def __init__(self, dataset: Dataset, port: int = 0, **state: Any) -> None:
         self.state = FakeState(dataset=dataset, **state)
         handler = type("BoundHandler", (AmplitudeHandler,), {"state": self.state})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = QuietServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -219,7 +224,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
             write_export_zip(spool, dataset.app_id, events, dataset.events_per_member)
             return spool
         identity = f"{dataset.seed}-{dataset.events_per_hour}-{dataset.padding_properties}-{dataset.late_fraction}"
-        key = f"{identity}-{dataset.events_per_member}-{hours[0]:%Y%m%d%H}-{len(hours)}.zip"
+        key = f"v{DATASET_VERSION}-{identity}-{dataset.events_per_member}-{hours[0]:%Y%m%d%H}-{len(hours)}.zip"
         path = self.state.cache_dir / key
         with self.state.lock:
             if not path.exists():
@@ -320,4 +325,19 @@ def dashboard_days(params: dict[str, str]) -> list[date]:
 
 def dashboard_body(data: Any) -> dict[str, Any]:
     """Dashboard answers wrap `data` in query metadata (shared/recorded/sessions_average.json)."""
-    return {"data": data, "timeComputed": int(time.time() * 1000), "wasCached": False, "cacheFreshness": "FRESH"}
+    return {
+        "data": data,
+        "timeComputed": int(time.time() * 1000),
+        "wasCached": False,
+        "cacheFreshness": "FRESH",
+        "allQueriesCached": False,
+        "novaRuntime": 26,
+        "novaRequestDuration": 60,
+        "novaCost": 0,
+        "throttleTime": 0,
+        "minSampleRate": 1,
+        "transformationIds": [],
+        "backend": "novaV2",
+        "queryIds": ["fakeQuery01"],
+        "numQueries": 1,
+    }
