@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import gzip
 import io
+import shutil
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
 import pytest
 
-from source_amplitude.export.archive import ArchiveError, ArchiveReader, hours_in_archive, validate_archive
+from source_amplitude.export.archive import (
+    ArchiveError,
+    ArchiveReader,
+    NotEnoughDisk,
+    hours_in_archive,
+    save_response,
+    validate_archive,
+)
 from source_amplitude.export.hours import (
     ExportState,
     last_complete_hour,
@@ -186,3 +195,27 @@ def test_recorded_zip_entry_layout_is_what_the_fake_server_writes(tmp_path: Path
         recorded.compress_type,
         recorded.flag_bits & 0x08,
     )
+
+
+class FakeBody:
+    """Just enough of requests.Response for save_response."""
+
+    def __init__(self, body: bytes, content_length: int) -> None:
+        self.headers = {"Content-Length": str(content_length)}
+        self._body = body
+
+    def iter_content(self, size: int) -> Iterator[bytes]:
+        for start in range(0, len(self._body), size):
+            yield self._body[start : start + size]
+
+
+def test_a_download_shorter_than_its_content_length_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="truncated"):
+        save_response(FakeBody(b"PK\x03\x04" + b"x" * 10, 1000), tmp_path / "a.zip")  # type: ignore[arg-type]
+
+
+def test_free_disk_is_checked_before_downloading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.disk_usage", lambda _: shutil._ntuple_diskusage(10**12, 10**12 - 10**6, 10**6))
+    with pytest.raises(NotEnoughDisk, match=r"needs 5\.00 GB"):
+        save_response(FakeBody(b"", 5 * 10**9), tmp_path / "a.zip")  # type: ignore[arg-type]
+    assert not (tmp_path / "a.zip").exists()

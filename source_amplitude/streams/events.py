@@ -247,7 +247,14 @@ class Events(AmplitudeStream):
                 archive = directory / "export.zip"
                 size = save_response(response, archive)
                 validate_archive(archive)
-                return Window(first, last, directory, ArchiveReader(archive), size, started)
+                reader = ArchiveReader(archive)
+                outside = [hour for hour in reader.hours if not first <= hour <= last]
+                if outside:  # never seen; those hours are still read from their own windows
+                    self.logger.warning(
+                        f"events: the export of {params['start']}..{params['end']} also holds hours "
+                        f"{', '.join(map(export_hour, outside))}; they are read with their own window"
+                    )
+                return Window(first, last, directory, reader, size, started)
             except BROKEN_DOWNLOAD_ERRORS as error:
                 remove_quietly(directory)
                 if attempt > max_retries:

@@ -39,12 +39,13 @@ def run(
     cfg: Optional[dict[str, Any]] = None,
     stream_state: Optional[dict[str, Any]] = None,
     expect_failure: bool = False,
+    now: datetime = NOW,
 ) -> EntrypointOutput:
     from airbyte_cdk.test.entrypoint_wrapper import ExpectedOutcome
 
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(
-        SourceAmplitude(now=NOW),
+        SourceAmplitude(now=now),
         cfg or config(),
         catalog(stream, sync_mode),
         state(stream, stream_state) if stream_state is not None else None,
