@@ -101,6 +101,8 @@ def test_read_all_streams_matches_the_fake_data_and_schemas(fake: FakeAmplitude,
     assert counts["annotations"] == len(ANNOTATION_LABELS)
     assert counts["cohorts"] == 3
     assert counts["events_list"] == 6
+    assert (counts["event_types"], counts["event_categories"], counts["user_properties"]) == (6, 2, 4)
+    assert counts["event_properties"] == 3
     stats = fake.state.dataset.daily_stats()
     today = datetime.now(UTC).date()
     first = fake.state.dataset.first_hour.date()
@@ -183,3 +185,19 @@ def test_annotations_come_from_v3_or_fall_back_to_v2(tmp_path: Path, v3_served: 
     assert [r["label"] for r in records] == list(ANNOTATION_LABELS)
     assert all(r["date"] for r in records)
     assert ("category" in records[0]) is v3_served
+
+
+def test_without_taxonomy_access_check_says_so_and_read_skips_those_streams(tmp_path: Path) -> None:
+    with FakeAmplitude(small_dataset(), taxonomy_enabled=False) as server:
+        config = config_for(server)
+        check = run_connector(["check"], tmp_path, server.url, config=config)
+        catalog = discover_catalog(server, tmp_path, config)
+        catalog["streams"] = [s for s in catalog["streams"] if s["stream"]["name"] in ("event_types", "cohorts")]
+        run = run_connector(["read"], tmp_path, server.url, config=config, catalog=catalog)
+    status = check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "SUCCEEDED"
+    assert "Taxonomy is not enabled for this project." in status["message"] and "event_types" in status["message"]
+    assert run.exit_code == 0 and run.errors() == []
+    assert run.records("event_types") == [] and len(run.records("cohorts")) == 3
+    warnings = [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
+    assert any(w.startswith("event_types: skipped") for w in warnings)

@@ -64,6 +64,10 @@ def get(fake: FakeAmplitude, path: str, **params: str) -> requests.Response:
         ("/api/3/cohorts", {}, "cohorts.json"),
         ("/api/2/sessions/average", {"start": "20260917", "end": "20260924"}, "sessions_average.json"),
         ("/api/2/users", {"start": "20260920", "end": "20260922", "m": "active"}, "users_active_empty.json"),
+        ("/api/2/taxonomy/event", {}, "taxonomy_event_types.json"),
+        ("/api/2/taxonomy/event-property", {"showDeleted": "true"}, "taxonomy_event_properties.json"),
+        ("/api/2/taxonomy/user-property", {}, "taxonomy_user_properties.json"),
+        ("/api/2/taxonomy/category", {}, "taxonomy_categories.json"),
     ],
 )
 def test_json_answers_have_the_recorded_shape(

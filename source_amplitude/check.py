@@ -13,11 +13,29 @@ from source_amplitude.settings import DataRegion
 
 PROBE_PATH = "/api/2/events/list"  # a Dashboard REST endpoint of cost 1: proves the keys and the dashboard permission
 PROBE_TIMEOUT_SECONDS = 60
+TAXONOMY_PROBE_PATH = "/api/2/taxonomy/category"
 REFUSED = (401, 403)
 
 
 def probe(config: AmplitudeConfig, base_url: str) -> requests.Response:
     return requests.get(f"{base_url}{PROBE_PATH}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
+
+
+def taxonomy_note(config: AmplitudeConfig) -> str:
+    """The taxonomy API needs a plan that includes it; without it its four streams are skipped, which `check` says."""
+    try:
+        response = requests.get(
+            f"{config.base_url}{TAXONOMY_PROBE_PATH}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS
+        )
+    except requests.RequestException:
+        return ""
+    if response.ok:
+        return ""
+    return (
+        f"Connected. The taxonomy API refused this project (HTTP {response.status_code}: "
+        f"{amplitude_error_detail(response)}): the streams event_types, event_properties, user_properties and "
+        "event_categories will be skipped."
+    )
 
 
 def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tuple[bool, str]:
@@ -26,7 +44,7 @@ def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tu
     except requests.RequestException as error:
         return False, f"Could not reach Amplitude at {config.base_url} ({type(error).__name__}). Check the network."
     if response.ok:
-        return True, ""
+        return True, taxonomy_note(config)
     if response.status_code not in REFUSED:
         return False, (
             f"Amplitude answered HTTP {response.status_code} to a Dashboard REST request: "

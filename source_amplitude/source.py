@@ -19,6 +19,7 @@ from source_amplitude.protocol import RecordBatch
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
 from source_amplitude.streams.events import Events
+from source_amplitude.streams.taxonomy import EventCategories, EventProperties, EventTypes, UserProperties
 
 
 class SourceAmplitude(AbstractSource):
@@ -48,6 +49,10 @@ class SourceAmplitude(AbstractSource):
             EventsList(parsed, budget),
             ActiveUsers(parsed, today, budget),
             AverageSessionLength(parsed, today, budget),
+            EventTypes(parsed),
+            EventProperties(parsed),
+            UserProperties(parsed),
+            EventCategories(parsed),
         ]
 
     def _get_message(self, record_data_or_message: Any, stream: Stream) -> Any:

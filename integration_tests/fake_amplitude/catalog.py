@@ -113,3 +113,68 @@ def cohorts(dataset: Dataset) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+TAXONOMY_CATEGORIES = ({"id": 1934723, "name": "Engagement"}, {"id": 1934724, "name": "Revenue"})
+
+
+def taxonomy_categories() -> list[dict[str, Any]]:
+    return [dict(category) for category in TAXONOMY_CATEGORIES]
+
+
+def taxonomy_event_types() -> list[dict[str, Any]]:
+    return [
+        {
+            "event_type": name,
+            "description": f"Sample event {name}",
+            "display_name": None,
+            "category": {"name": "Revenue"} if name == "purchase" else None,
+            "deleted": None,
+            "tags": [],
+            "is_active": True,
+            "owner": None,
+            "is_hidden_from_dropdowns": False,
+            "is_hidden_from_persona_results": False,
+            "is_hidden_from_pathfinder": False,
+            "is_hidden_from_timeline": False,
+        }
+        for name in EVENT_TYPES
+    ]
+
+
+def _property(name: str, event_type: str | None, kind: str) -> dict[str, Any]:
+    return {
+        "event_type": event_type,
+        "event_property": name,
+        "description": "",
+        "type": kind,
+        "enum_values": None,
+        "regex": None,
+        "is_array_type": False,
+        "is_required": False,
+        "is_hidden": False,
+        "classifications": [],
+    }
+
+
+def taxonomy_event_properties(dataset: Dataset) -> list[dict[str, Any]]:
+    shared = [_property("source", None, "string"), _property("value", None, "number")]
+    padding = [_property(f"attribute_{p:02d}", None, "string") for p in range(dataset.padding_properties)]
+    return [*shared, *padding, _property("value", "purchase", "number")]
+
+
+def taxonomy_user_properties() -> list[dict[str, Any]]:
+    return [
+        {
+            "user_property": name,
+            "description": "",
+            "type": "any",
+            "enum_values": None,
+            "regex": None,
+            "is_array_type": False,
+            "is_hidden": False,
+            "classifications": [],
+            "deleted": False,
+        }
+        for name in ("gp:plan", "amplitude_id", "user_id", "session_id")
+    ]

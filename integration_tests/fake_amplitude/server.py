@@ -62,6 +62,7 @@ class FakeState:
     max_export_events: Optional[int] = None  # more events in one export -> 400 (Amplitude: "over 4 GB")
     timeout_export_events: Optional[int] = None  # more events in one export -> 504
     serve_annotations_v3: bool = True
+    taxonomy_enabled: bool = True
     cache_dir: Optional[Path] = None  # keep built export archives here (the benchmark's million-event days)
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -297,6 +298,26 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
     def cohorts(self, params: dict[str, str]) -> None:
         self._json({"cohorts": catalog.cohorts(self.state.dataset)})
 
+    # ---- Taxonomy (amplitude-api.md §5.4; errors use {"success": false, "errors": [...]}) ----
+    def _taxonomy(self, items: list[dict[str, Any]]) -> None:
+        if not self.state.taxonomy_enabled:
+            message = {"success": False, "errors": [{"message": "Taxonomy is not enabled for this project."}]}
+            self._send(400, orjson.dumps(message))
+            return
+        self._json({"success": True, "data": items})
+
+    def taxonomy_events(self, params: dict[str, str]) -> None:
+        self._taxonomy(catalog.taxonomy_event_types())
+
+    def taxonomy_event_properties(self, params: dict[str, str]) -> None:
+        self._taxonomy(catalog.taxonomy_event_properties(self.state.dataset))
+
+    def taxonomy_user_properties(self, params: dict[str, str]) -> None:
+        self._taxonomy(catalog.taxonomy_user_properties())
+
+    def taxonomy_categories(self, params: dict[str, str]) -> None:
+        self._taxonomy(catalog.taxonomy_categories())
+
 
 Route = Callable[[AmplitudeHandler, dict[str, str]], None]
 ROUTES: dict[str, Route] = {
@@ -307,6 +328,10 @@ ROUTES: dict[str, Route] = {
     "/api/3/annotations": AmplitudeHandler.annotations_v3,
     "/api/2/annotations": AmplitudeHandler.annotations_v2,
     "/api/3/cohorts": AmplitudeHandler.cohorts,
+    "/api/2/taxonomy/event": AmplitudeHandler.taxonomy_events,
+    "/api/2/taxonomy/event-property": AmplitudeHandler.taxonomy_event_properties,
+    "/api/2/taxonomy/user-property": AmplitudeHandler.taxonomy_user_properties,
+    "/api/2/taxonomy/category": AmplitudeHandler.taxonomy_categories,
 }
 CHART_CSV = re.compile(r"^/api/3/chart/([^/]+)/csv$")
 

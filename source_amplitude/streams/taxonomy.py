@@ -1,0 +1,74 @@
+"""The event taxonomy (amplitude-api.md §5.4): event_types, event_properties, user_properties, event_categories.
+
+Answers are {"success": true, "data": [...]}. A plan or key without taxonomy access answers a 4xx with
+{"success": false, "errors": [{"message": ...}]}: that stream is skipped with a WARN quoting Amplitude, and the sync
+goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any, ClassVar, Optional, Union
+
+import requests
+
+from source_amplitude.errors import DEFAULT_POLICY, IGNORE, Outcome, amplitude_error_detail
+from source_amplitude.http import AmplitudeStream
+from source_amplitude.records import Record, list_field
+
+NO_ACCESS_POLICY: Mapping[int, Outcome] = {**DEFAULT_POLICY, 400: IGNORE, 401: IGNORE, 403: IGNORE, 404: IGNORE}
+
+
+class TaxonomyStream(AmplitudeStream):
+    error_policy: ClassVar[Mapping[int, Outcome]] = NO_ACCESS_POLICY
+    taxonomy_path: ClassVar[str]
+    stream_name: ClassVar[str]
+    include_deleted: ClassVar[bool] = True
+
+    @property
+    def name(self) -> str:
+        return self.stream_name
+
+    def path(self, **_: Any) -> str:
+        return f"2/taxonomy/{self.taxonomy_path}"
+
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        return {"showDeleted": "true"} if self.include_deleted else {}
+
+    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Record]:
+        if not response.ok:  # the policy lets "no taxonomy access" through instead of failing the sync
+            self.logger.warning(
+                f"{self.name}: skipped, Amplitude refused the taxonomy API (HTTP {response.status_code}): "
+                f"{amplitude_error_detail(response)}"
+            )
+            return
+        yield from list_field(response.json(), "data")
+
+
+class EventTypes(TaxonomyStream):
+    primary_key = "event_type"
+    stream_name = "event_types"
+    taxonomy_path = "event"
+
+
+class EventProperties(TaxonomyStream):
+    primary_key: ClassVar[Union[str, list[str]]] = ["event_type", "event_property"]  # event_type null: shared
+    stream_name = "event_properties"
+    taxonomy_path = "event-property"
+
+
+class UserProperties(TaxonomyStream):
+    primary_key = "user_property"
+    stream_name = "user_properties"
+    taxonomy_path = "user-property"
+
+
+class EventCategories(TaxonomyStream):
+    primary_key = "id"
+    stream_name = "event_categories"
+    taxonomy_path = "category"
+    include_deleted = False

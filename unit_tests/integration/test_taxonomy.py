@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from unit_tests.conftest import recorded
+from unit_tests.integration.builders import json_response, request, run
+
+STREAMS = [
+    ("event_types", "2/taxonomy/event", {"showDeleted": "true"}, "taxonomy_event_types.json"),
+    ("event_properties", "2/taxonomy/event-property", {"showDeleted": "true"}, "taxonomy_event_properties.json"),
+    ("user_properties", "2/taxonomy/user-property", {"showDeleted": "true"}, "taxonomy_user_properties.json"),
+    ("event_categories", "2/taxonomy/category", None, "taxonomy_categories.json"),
+]
+
+
+@pytest.mark.parametrize(("stream", "path", "query", "answer"), STREAMS)
+def test_given_recorded_answer_when_read_then_every_item_is_a_record(
+    stream: str, path: str, query: dict[str, str] | None, answer: str
+) -> None:
+    body = recorded(answer)["body"]
+    with HttpMocker() as http:
+        http.get(request(path, query), json_response(body))
+        output = run(stream)
+    assert len(output.records) == len(body["data"])
+    first = {k: v for k, v in body["data"][0].items() if v is not None}  # the CDK leaves top-level nulls out
+    assert output.records[0].record.data == first
+
+
+@pytest.mark.parametrize(("stream", "path", "query", "answer"), STREAMS)
+def test_given_no_taxonomy_access_when_read_then_the_stream_is_skipped_with_a_warning(
+    stream: str, path: str, query: dict[str, str] | None, answer: str
+) -> None:
+    refused = {"success": False, "errors": [{"message": "Taxonomy is not enabled for this project."}]}
+    with HttpMocker() as http:
+        http.get(request(path, query), json_response(refused, 400))
+        output = run(stream)
+    assert output.records == [] and output.errors == []
+    warnings = [log.log.message for log in output.logs if log.log.level.value == "WARN"]
+    assert any("Taxonomy is not enabled for this project." in w and stream in w for w in warnings)
