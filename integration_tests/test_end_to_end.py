@@ -201,3 +201,29 @@ def test_without_taxonomy_access_check_says_so_and_read_skips_those_streams(tmp_
     assert run.records("event_types") == [] and len(run.records("cohorts")) == 3
     warnings = [m["log"]["message"] for m in run.of_type("LOG") if m["log"]["level"] == "WARN"]
     assert any(w.startswith("event_types: skipped") for w in warnings)
+
+
+def test_charts_discover_read_and_a_missing_chart_fails_only_its_stream(fake: FakeAmplitude, tmp_path: Path) -> None:
+    config = config_for(fake, chart_ids=["act1vusr", "grp2plat", "fun3step", "missing1"])
+    check = run_connector(["check"], tmp_path, fake.url, config=config)
+    status = check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED" and "'missing1'" in status["message"]
+    catalog = discover_catalog(fake, tmp_path, config)
+    names = {s["stream"]["name"] for s in catalog["streams"]}
+    assert {"charts_metadata", "chart_act1vusr", "chart_grp2plat", "chart_fun3step", "chart_missing1"} <= names
+    catalog["streams"] = [s for s in catalog["streams"] if "chart" in s["stream"]["name"]]
+    run = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog)
+    assert run.exit_code != 0
+    failed = [e["stream_descriptor"]["name"] for e in run.errors() if e.get("stream_descriptor")]
+    assert failed == ["chart_missing1"]
+    assert len(run.records("chart_grp2plat")) == 8 and len(run.records("chart_fun3step")) == 3
+    assert len(run.records("chart_act1vusr")) == len(fake.state.dataset.daily_stats().all_active_users)
+    assert [m["chart_id"] for m in run.records("charts_metadata")] == ["act1vusr", "grp2plat", "fun3step"]
+    schemas = {entry["stream"]["name"]: entry["stream"]["json_schema"] for entry in catalog["streams"]}
+    for message in run.of_type("RECORD"):
+        jsonschema.validate(message["record"]["data"], schemas[message["record"]["stream"]])
+
+
+def test_no_chart_ids_means_no_chart_streams(fake: FakeAmplitude, tmp_path: Path) -> None:
+    run = run_connector(["discover"], tmp_path, fake.url, config=config_for(fake))
+    assert not [s for s in run.of_type("CATALOG")[0]["catalog"]["streams"] if "chart" in s["name"]]

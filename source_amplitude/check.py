@@ -21,6 +21,21 @@ def probe(config: AmplitudeConfig, base_url: str) -> requests.Response:
     return requests.get(f"{base_url}{PROBE_PATH}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
 
 
+def unreadable_charts(config: AmplitudeConfig) -> list[str]:
+    problems = []
+    for chart_id in config.chart_ids:
+        try:
+            response = requests.get(
+                f"{config.base_url}/api/3/chart/{chart_id}/csv", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS
+            )
+        except requests.RequestException as error:
+            problems.append(f"'{chart_id}' ({type(error).__name__})")
+            continue
+        if not response.ok:
+            problems.append(f"'{chart_id}' (HTTP {response.status_code}: {amplitude_error_detail(response)})")
+    return problems
+
+
 def taxonomy_note(config: AmplitudeConfig) -> str:
     """The taxonomy API needs a plan that includes it; without it its four streams are skipped, which `check` says."""
     try:
@@ -44,6 +59,12 @@ def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tu
     except requests.RequestException as error:
         return False, f"Could not reach Amplitude at {config.base_url} ({type(error).__name__}). Check the network."
     if response.ok:
+        missing = unreadable_charts(config)
+        if missing:
+            return False, (
+                f"These chart_ids cannot be read: {'; '.join(missing)}. Check each id (the code after /chart/ in "
+                "the chart's URL) and that the chart belongs to this project."
+            )
         return True, taxonomy_note(config)
     if response.status_code not in REFUSED:
         return False, (

@@ -30,6 +30,7 @@ from source_amplitude.settings import (
     AVERAGE_SESSION_LENGTH_COST,
     BACKOFF_BASE_SECONDS,
     BACKOFF_CAP_SECONDS,
+    CHART_QUERY_COST,
     DASHBOARD_COST_PER_HOUR,
     REQUEST_TIMEOUT_SECONDS,
 )
@@ -52,6 +53,7 @@ def dashboard_budget() -> APIBudget:
         ),
         HttpRequestRegexMatcher(url_path_pattern=r"/api/2/users$", weight=ACTIVE_USERS_COST),
         HttpRequestRegexMatcher(url_path_pattern=r"/api/2/sessions/average$", weight=AVERAGE_SESSION_LENGTH_COST),
+        HttpRequestRegexMatcher(url_path_pattern=r"/api/3/chart/", weight=CHART_QUERY_COST),
         HttpRequestRegexMatcher(url_path_pattern=r"/api/(2|3)/"),
     ]
     rate = Rate(limit=DASHBOARD_COST_PER_HOUR, interval=timedelta(hours=1))

@@ -37,6 +37,9 @@ DASHBOARD_COST_PER_HOUR = 108_000
 ACTIVE_USERS_GROUPED_COST = DASHBOARD_MAX_SLICE_DAYS * 5
 ACTIVE_USERS_COST = DASHBOARD_MAX_SLICE_DAYS
 AVERAGE_SESSION_LENGTH_COST = DASHBOARD_MAX_SLICE_DAYS * 4
+# A saved chart costs what its query costs, which the API does not say (amplitude-api.md §3.13): assume a 30-day
+# segmentation with one group-by (30 days x (1 + 4) x 2 events).
+CHART_QUERY_COST = 300
 
 # HTTP retry policy shared by every stream.
 MAX_RETRIES = 5

@@ -17,6 +17,7 @@ from source_amplitude.config import AmplitudeConfig, parse_config
 from source_amplitude.http import dashboard_budget
 from source_amplitude.protocol import RecordBatch
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
+from source_amplitude.streams.charts import ChartsMetadata, ChartStream
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
 from source_amplitude.streams.events import Events
 from source_amplitude.streams.taxonomy import EventCategories, EventProperties, EventTypes, UserProperties
@@ -53,6 +54,8 @@ class SourceAmplitude(AbstractSource):
             EventProperties(parsed),
             UserProperties(parsed),
             EventCategories(parsed),
+            *([ChartsMetadata(parsed, budget)] if parsed.chart_ids else []),
+            *(ChartStream(parsed, chart_id, budget) for chart_id in parsed.chart_ids),
         ]
 
     def _get_message(self, record_data_or_message: Any, stream: Stream) -> Any:

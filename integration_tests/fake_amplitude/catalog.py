@@ -178,3 +178,59 @@ def taxonomy_user_properties() -> list[dict[str, Any]]:
         }
         for name in ("gp:plan", "amplitude_id", "user_id", "session_id")
     ]
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    """Amplitude's chart CSV: every cell quoted, text cells TAB-prefixed (callers pass them so), CRLF."""
+    return "".join(
+        ",".join('"' + cell.replace('"', '""') + '"' for cell in row) + "\r\n" if row else "\r\n" for row in rows
+    )
+
+
+def sample_charts(dataset: Dataset) -> dict[str, str]:
+    """Three saved charts: a one-segment segmentation over the data's days (as recorded), a group-by with two label
+    columns and forward-filled labels, and a funnel with steps and percentages."""
+    stats = dataset.daily_stats()
+    days = sorted(stats.all_active_users)
+    segmentation = csv_text(
+        [
+            ["\tActive users"],
+            ["\tDaily active users of the sample project"],
+            [],
+            ["\tUniques"],
+            ["\tAny Active Event"],
+            [],
+            ["\tSegment", *[f"\t{day.isoformat()}" for day in days]],
+            ["\tAll Users", *[str(stats.all_active_users[day]) for day in days]],
+        ]
+    )
+    group_by = csv_text(
+        [
+            ["\tPurchases by country and platform"],
+            [],
+            ["\tEvent Totals"],
+            ["\tpurchase"],
+            ["\tadd_to_cart"],
+            [],
+            ["\tCountry", "\tPlatform", "\t2026-06-01", "\t2026-06-02"],
+            ["\tUnited States", "\tWeb", "1,234", "1,310"],
+            ["", "\tiOS", "88", ""],
+            ["\tGermany", "\tWeb", "12", "15"],
+            ['\tSão Paulo "BR"', "\tAndroid", "7", "9"],
+        ]
+    )
+    funnel = csv_text(
+        [
+            ["\tSignup funnel"],
+            ["\tFrom page view to purchase"],
+            [],
+            ["\tConversion"],
+            ["\tpage_view"],
+            ["\tsign_up"],
+            ["\tpurchase"],
+            [],
+            ["\tSegment", "\tStep 1: page_view", "\tStep 2: sign_up", "\tStep 3: purchase"],
+            ["\tAll Users", "100%", "42.5%", "8.25%"],
+        ]
+    )
+    return {"act1vusr": segmentation, "grp2plat": group_by, "fun3step": funnel}

@@ -63,6 +63,7 @@ class FakeState:
     timeout_export_events: Optional[int] = None  # more events in one export -> 504
     serve_annotations_v3: bool = True
     taxonomy_enabled: bool = True
+    charts: dict[str, str] = field(default_factory=dict)  # chart id -> CSV text; empty: catalog.sample_charts()
     cache_dir: Optional[Path] = None  # keep built export archives here (the benchmark's million-event days)
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -145,7 +146,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         if route is None:
             match = CHART_CSV.match(parts.path)
             if match:
-                self._send(404, error_body(404, f"Chart {match.group(1)} not found"))
+                self.chart_csv(match.group(1))
                 return
             self._send(404, error_body(404, "Not found"))
             return
@@ -297,6 +298,14 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
 
     def cohorts(self, params: dict[str, str]) -> None:
         self._json({"cohorts": catalog.cohorts(self.state.dataset)})
+
+    # ---- Saved charts (amplitude-api.md §3.13: JSON {"data": "<CSV>"}) ----
+    def chart_csv(self, chart_id: str) -> None:
+        charts = self.state.charts or catalog.sample_charts(self.state.dataset)
+        if chart_id not in charts:
+            self._send(404, error_body(404, f"Chart {chart_id} not found", "Not Found", "not_found"))
+            return
+        self._json({"data": charts[chart_id]})
 
     # ---- Taxonomy (amplitude-api.md §5.4; errors use {"success": false, "errors": [...]}) ----
     def _taxonomy(self, items: list[dict[str, Any]]) -> None:
