@@ -88,7 +88,11 @@ def main(argv: list[str]) -> int:
         dataset = Dataset.recent(datetime.now(UTC), days=2, events_per_hour=500)
         fake = FakeAmplitude(dataset).start()
         env["AMPLITUDE_BASE_URL"] = fake.url
-        config = {**fake.config, "start_date": dataset.first_hour.strftime("%Y-%m-%d")}
+        config = {
+            **fake.config,
+            "start_date": dataset.first_hour.strftime("%Y-%m-%d"),
+            "chart_ids": ["act1vusr", "grp2plat", "fun3step"],  # the fake's saved charts
+        }
         print(
             f"No Amplitude credentials given: syncing from the fake Amplitude at {fake.url} "
             f"({dataset.hours} upload hours of sample events).",
