@@ -17,17 +17,15 @@ TAXONOMY_PROBE_PATH = "/api/2/taxonomy/category"
 REFUSED = (401, 403)
 
 
-def probe(config: AmplitudeConfig, base_url: str) -> requests.Response:
-    return requests.get(f"{base_url}{PROBE_PATH}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
+def get(config: AmplitudeConfig, path: str, base_url: str | None = None) -> requests.Response:
+    return requests.get(f"{base_url or config.base_url}{path}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
 
 
 def unreadable_charts(config: AmplitudeConfig) -> list[str]:
     problems = []
     for chart_id in config.chart_ids:
         try:
-            response = requests.get(
-                f"{config.base_url}/api/3/chart/{chart_id}/csv", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS
-            )
+            response = get(config, f"/api/3/chart/{chart_id}/csv")
         except requests.RequestException as error:
             problems.append(f"'{chart_id}' ({type(error).__name__})")
             continue
@@ -39,9 +37,7 @@ def unreadable_charts(config: AmplitudeConfig) -> list[str]:
 def taxonomy_note(config: AmplitudeConfig) -> str:
     """The taxonomy API needs a plan that includes it; without it its four streams are skipped, which `check` says."""
     try:
-        response = requests.get(
-            f"{config.base_url}{TAXONOMY_PROBE_PATH}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS
-        )
+        response = get(config, TAXONOMY_PROBE_PATH)
     except requests.RequestException:
         return ""
     if response.ok:
@@ -55,7 +51,7 @@ def taxonomy_note(config: AmplitudeConfig) -> str:
 
 def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tuple[bool, str]:
     try:
-        response = probe(config, config.base_url)
+        response = get(config, PROBE_PATH)
     except requests.RequestException as error:
         return False, f"Could not reach Amplitude at {config.base_url} ({type(error).__name__}). Check the network."
     if response.ok:
@@ -74,7 +70,7 @@ def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tu
         )
     other = DataRegion.EU if config.data_region is DataRegion.STANDARD else DataRegion.STANDARD
     try:
-        other_accepts = probe(config, resolve_base_url(other, environ)).ok
+        other_accepts = get(config, PROBE_PATH, resolve_base_url(other, environ)).ok
     except requests.RequestException:
         other_accepts = False
     if other_accepts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import random
 from abc import ABC
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Optional, Union
@@ -97,6 +97,7 @@ class AmplitudeStream(HttpStream, ABC):
     """Amplitude's REST APIs (amplitude-api.md §1): one host per data region, Basic auth with api_key:secret_key."""
 
     error_policy: ClassVar[Mapping[int, Outcome]] = DEFAULT_POLICY
+    stream_body: ClassVar[bool] = False  # True: the body is read by the stream as it arrives (export archives)
 
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
         self._config = config
@@ -115,10 +116,22 @@ class AmplitudeStream(HttpStream, ABC):
     def next_page_token(self, response: requests.Response) -> Optional[Mapping[str, Any]]:
         return None  # no Amplitude read endpoint we use is paginated
 
+    def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
+        """The query string of the request for `stream_slice`; none by default."""
+        return {}
+
+    def request_params(
+        self,
+        stream_state: Optional[Mapping[str, Any]],
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        return dict(self.query_params(stream_slice or {}))
+
     def request_kwargs(
         self,
         stream_state: Optional[Mapping[str, Any]],
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Mapping[str, Any]:
-        return {"timeout": REQUEST_TIMEOUT_SECONDS}
+        return {"timeout": REQUEST_TIMEOUT_SECONDS, "stream": self.stream_body}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import shutil
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,8 +58,6 @@ def validate_archive(path: Path) -> None:
     """A 200 can carry a rate-limit page or a cut-off body (amplitude-api.md §2.4, Steerco's tap): check the magic,
     the central directory (the real archive's entries use data descriptors, so only the directory gives sizes),
     and every entry's CRC."""
-    import zipfile
-
     with path.open("rb") as head:
         if head.read(4) != ZIP_MAGIC:
             raise ArchiveError("the 200 answer is not a zip archive")
@@ -79,8 +78,6 @@ class HourMembers:
 
 def hours_in_archive(path: Path) -> list[HourMembers]:
     """The archive's members grouped by upload hour, in hour then partition order."""
-    import zipfile
-
     with zipfile.ZipFile(path) as archive:
         keyed = sorted((*member_hour(name), name) for name in archive.namelist() if not name.endswith("/"))
     grouped: dict[datetime, HourMembers] = {}
@@ -139,8 +136,6 @@ class ArchiveReader:
                 continue
 
     def _decompress_all(self) -> None:
-        import zipfile
-
         try:
             with zipfile.ZipFile(self._path) as archive:
                 for hour in self._hours:

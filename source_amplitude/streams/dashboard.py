@@ -54,17 +54,11 @@ class DashboardStream(AmplitudeStream, ABC):
         for first, last in date_slices(start, self._today, DASHBOARD_MAX_SLICE_DAYS):
             yield {"start": first.isoformat(), "end": last.isoformat()}
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        assert stream_slice is not None
+    def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
         return {
             "start": stream_slice["start"].replace("-", ""),
             "end": stream_slice["end"].replace("-", ""),
-            **self.query_params(),
+            **self.metric_params(),
         }
 
     def read_records(
@@ -83,7 +77,7 @@ class DashboardStream(AmplitudeStream, ABC):
         yield from self.parse_body(response.json())
 
     @abstractmethod
-    def query_params(self) -> Mapping[str, str]: ...
+    def metric_params(self) -> Mapping[str, str]: ...
 
     @abstractmethod
     def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]: ...
@@ -97,7 +91,7 @@ class ActiveUsers(DashboardStream):
     def path(self, **_: Any) -> str:
         return "2/users"
 
-    def query_params(self) -> Mapping[str, str]:
+    def metric_params(self) -> Mapping[str, str]:
         params = {"m": "active", "i": "1"}
         if self._config.active_users_group_by_country:
             params["g"] = "country"
@@ -115,7 +109,7 @@ class AverageSessionLength(DashboardStream):
     def path(self, **_: Any) -> str:
         return "2/sessions/average"
 
-    def query_params(self) -> Mapping[str, str]:
+    def metric_params(self) -> Mapping[str, str]:
         return {}
 
     def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]:

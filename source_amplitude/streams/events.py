@@ -81,6 +81,7 @@ class Events(AmplitudeStream):
     cursor_field = "server_upload_time"
     # amplitude-api.md §2.4: 404 = no data in the range; 400 = over 4 GB; 504 = timed out: a smaller range fixes both.
     error_policy: ClassVar[Mapping[int, Outcome]] = {**DEFAULT_POLICY, 404: IGNORE, 400: SPLIT, 504: SPLIT}
+    stream_body = True  # archives go to disk as they arrive, never into memory
 
     def __init__(self, config: AmplitudeConfig, now: datetime, emit_batches: bool = False) -> None:
         self._last_hour = last_complete_hour(now)
@@ -107,22 +108,8 @@ class Events(AmplitudeStream):
     def path(self, **_: Any) -> str:
         return "2/export"
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        assert stream_slice is not None
+    def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
         return {"start": stream_slice["start"], "end": stream_slice["end"]}
-
-    def request_kwargs(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Mapping[str, Any]:
-        return {**super().request_kwargs(stream_state, stream_slice, next_page_token), "stream": True}
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
         raise NotImplementedError("events are read from the downloaded archive, not from a response")

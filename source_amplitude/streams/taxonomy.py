@@ -6,8 +6,8 @@ goes on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any, ClassVar, Optional, Union
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Union
 
 import requests
 
@@ -31,12 +31,7 @@ class TaxonomyStream(AmplitudeStream):
     def path(self, **_: Any) -> str:
         return f"2/taxonomy/{self.taxonomy_path}"
 
-    def request_params(
-        self,
-        stream_state: Optional[Mapping[str, Any]],
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
+    def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
         return {"showDeleted": "true"} if self.include_deleted else {}
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Record]:
