@@ -49,17 +49,29 @@ def run_connector(
     catalog: Optional[dict[str, Any]] = None,
     state: Optional[list[dict[str, Any]]] = None,
     extra_env: Optional[dict[str, str]] = None,
+    image: Optional[str] = None,
 ) -> Run:
-    command = [CONNECTOR, *args]
+    """Run the console script of this virtualenv, or with `image` the container image as the platform runs it:
+    `docker run` on the host network, the files mounted read-only under /secrets."""
+    connector_env = {"AMPLITUDE_BASE_URL": base_url} if base_url else {}
+    connector_env.update(extra_env or {})
+    files: list[str] = []
     for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
         if content is not None:
-            path = tmp_path / f"{flag.strip('-')}.json"
-            path.write_text(json.dumps(content))
-            command += [flag, str(path)]
+            name = f"{flag.strip('-')}.json"
+            (tmp_path / name).write_text(json.dumps(content))
+            (tmp_path / name).chmod(0o644)
+            files += [flag, name]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMPLITUDE_")}
-    if base_url:
-        env["AMPLITUDE_BASE_URL"] = base_url
-    env.update(extra_env or {})
+    if image is None:
+        command = [CONNECTOR, *args, *(str(tmp_path / f) if f.endswith(".json") else f for f in files)]
+        env.update(connector_env)
+    else:
+        tmp_path.chmod(0o755)  # the container runs as uid 1000
+        command = ["docker", "run", "--rm", "--network", "host", "-v", f"{tmp_path}:/secrets:ro"]
+        for name, value in connector_env.items():
+            command += ["-e", f"{name}={value}"]
+        command += [image, *args, *(f"/secrets/{f}" if f.endswith(".json") else f for f in files)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return Run(done.returncode, messages, done.stdout, done.stderr)
