@@ -102,6 +102,15 @@ class AmplitudeStream(HttpStream, ABC):
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
         self._config = config
         super().__init__(authenticator=basic_auth(config), api_budget=api_budget)
+        if not self.cursor_field:
+            self.cursor = None  # see is_resumable
+
+    @property
+    def is_resumable(self) -> bool:
+        """Only incremental streams resume. The CDK makes every other HttpStream a "resumable full refresh", but each of
+        ours is one unpaginated request, so there is nothing to resume, and a client that hands the final
+        `{"__ab_full_refresh_sync_complete": true}` back (PyAirbyte does) would get no records at all."""
+        return self.supports_incremental
 
     @property
     def url_base(self) -> str:
