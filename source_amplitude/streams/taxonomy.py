@@ -41,7 +41,11 @@ class TaxonomyStream(AmplitudeStream):
                 f"{amplitude_error_detail(response)}"
             )
             return
-        yield from list_field(response.json(), "data")
+        for item in list_field(response.json(), "data"):
+            yield self.record(item)
+
+    def record(self, item: Record) -> Record:
+        return item
 
 
 class EventTypes(TaxonomyStream):
@@ -51,9 +55,14 @@ class EventTypes(TaxonomyStream):
 
 
 class EventProperties(TaxonomyStream):
-    primary_key: ClassVar[Union[str, list[str]]] = ["event_type", "event_property"]  # event_type null: shared
+    primary_key: ClassVar[Union[str, list[str]]] = ["event_type_key", "event_property"]
     stream_name = "event_properties"
     taxonomy_path = "event-property"
+
+    def record(self, item: Record) -> Record:
+        # A property shared by every event type comes with event_type null (recorded/taxonomy_event_properties.json).
+        # The key column says "" instead, so that destinations can dedupe on it (NULL never equals NULL in SQL).
+        return {**item, "event_type_key": item.get("event_type") or ""}
 
 
 class UserProperties(TaxonomyStream):
