@@ -110,7 +110,9 @@ def test_read_all_streams_matches_the_fake_data_and_schemas(fake: FakeAmplitude,
     assert counts["active_users"] == expected_days == counts["average_session_length"]
     for record in run.records("active_users"):
         day = date.fromisoformat(record["date"])
-        assert record["statistics"] == stats.active_users.get(day, {}), day
+        expected = stats.active_users.get(day, {})
+        # on a day without events yet (just after midnight UTC) the fake lists every country with 0
+        assert {c: n for c, n in record["statistics"].items() if n} == {c: n for c, n in expected.items() if n}, day
     schemas = {entry["stream"]["name"]: entry["stream"]["json_schema"] for entry in catalog["streams"]}
     for message in run.of_type("RECORD"):
         jsonschema.validate(message["record"]["data"], schemas[message["record"]["stream"]])
