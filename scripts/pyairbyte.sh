@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# PyAirbyte, a real Airbyte client, reads every stream from the fake Amplitude into DuckDB (pyairbyte_tests/).
+# PyAirbyte lives in its own virtualenv, .venv-pyairbyte (it pins its own airbyte-cdk, pandas, DuckDB); it runs the
+# connector of .venv as a local executable. The test moves the connector's clock with Debian's libfaketime, which
+# this script installs when it runs as root on a machine without it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing libfaketime: install Debian's faketime package (needs root)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+stamp=.venv-pyairbyte/.installed-$(sha1sum pyairbyte_tests/requirements.txt | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  [ -x .venv-pyairbyte/bin/python ] || "$PYTHON" -m venv .venv-pyairbyte
+  .venv-pyairbyte/bin/python -m pip install --quiet --disable-pip-version-check -r pyairbyte_tests/requirements.txt
+  rm -f .venv-pyairbyte/.installed-* && touch "$stamp"
+fi
+
+set +e
+PATH="$PWD/.venv-pyairbyte/bin:$PATH" SOURCE_AMPLITUDE_EXECUTABLE="$PWD/.venv/bin/source-amplitude" \
+  .venv-pyairbyte/bin/python -m pytest -q -s -p no:cacheprovider -o addopts= -W ignore::FutureWarning pyairbyte_tests "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi
+exit "$code"
