@@ -33,8 +33,8 @@ install_container_tools() {
   fi
   echo "== installing podman, buildah, runc, mmdebstrap from Debian's packages"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    podman buildah runc mmdebstrap containernetworking-plugins uidmap fuse-overlayfs >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    podman buildah runc mmdebstrap >/dev/null
 }
 
 write_shims() {

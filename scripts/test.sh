@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Command 2: set up, then lint, type-check and run the whole test suite.
+# Command 2: set up, lint, type-check and run every test tier:
+#   1. pytest: unit tests, mocked-HTTP stream tests, the fake Amplitude end to end, the CDK standard tests (in-process)
+#   2. the container image, built with podman and tested (scripts/image.sh; installs podman etc. as root when missing)
+#   3. PyAirbyte reading into DuckDB (scripts/pyairbyte.sh; its own virtualenv)
+# `bash scripts/test.sh --fast [pytest args]` runs tier 1 only. Extra arguments go to tier 1's pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fast_only=false
+if [ "${1:-}" = "--fast" ]; then fast_only=true; shift; fi
 bash scripts/setup.sh
-echo "== ruff"; .venv/bin/ruff check source_amplitude unit_tests integration_tests bench
+echo "== ruff"; .venv/bin/ruff check source_amplitude unit_tests integration_tests pyairbyte_tests bench
 echo "== mypy (strict)"; .venv/bin/mypy
 echo "== hadolint"; .venv/bin/hadolint --failure-threshold warning Dockerfile
 echo "== pytest"
@@ -12,4 +18,8 @@ set +e
 code=$?
 set -e
 if [ "$code" -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi
-exit "$code"
+[ "$code" -eq 0 ] || exit "$code"
+if [ "$fast_only" = false ]; then
+  echo "== image (podman)"; bash scripts/image.sh
+  echo "== PyAirbyte"; bash scripts/pyairbyte.sh
+fi
