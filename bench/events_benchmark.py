@@ -5,9 +5,9 @@
 
 Starts the fake Amplitude (a separate process) with a deterministic day of events, builds its export archive once
 (cached under bench/.cache), runs each connector's `read` with stdout to a file, samples the RSS of the whole process
-tree every 50 ms, and prints records/s, MB/s and peak RSS side by side. The official connector
-(airbyte-source-amplitude==0.6.19) runs from its own virtualenv (--official-venv, created if missing) through
-bench/official_wrapper.py, which patches only its host."""
+tree every 50 ms, prints records/s, MB/s and peak RSS side by side, and draws them (--plot, bench/plot.py). The
+official connector (airbyte-source-amplitude==0.6.19) runs from its own virtualenv (--official-venv, created if
+missing) through bench/official_wrapper.py, which patches only its host."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class Result:
     output_bytes: int
     peak_rss_bytes: int
     exit_code: int
+    rss_samples: list[tuple[float, int]]  # (seconds since start, bytes)
 
     @property
     def records_per_second(self) -> float:
@@ -69,7 +70,7 @@ def run_read(name: str, command: list[str], workdir: Path, base_url: str) -> Res
     output = workdir / f"{name}.jsonl"
     env = {**os.environ, "AMPLITUDE_BASE_URL": base_url}
     started = time.monotonic()
-    peak = 0
+    samples: list[tuple[float, int]] = []
     with output.open("wb") as out:
         process = subprocess.Popen(
             [*command, "read", "--config", str(workdir / "config.json"), "--catalog", str(workdir / "catalog.json")],
@@ -78,7 +79,7 @@ def run_read(name: str, command: list[str], workdir: Path, base_url: str) -> Res
             env=env,
         )
         while process.poll() is None:
-            peak = max(peak, tree_rss_bytes(process.pid))
+            samples.append((time.monotonic() - started, tree_rss_bytes(process.pid)))
             time.sleep(0.05)
     seconds = time.monotonic() - started
     records = 0
@@ -88,7 +89,8 @@ def run_read(name: str, command: list[str], workdir: Path, base_url: str) -> Res
                 records += 1
     size = output.stat().st_size
     output.unlink()
-    return Result(name, records, seconds, size, peak, process.returncode)
+    peak = max((rss for _, rss in samples), default=0)
+    return Result(name, records, seconds, size, peak, process.returncode, samples)
 
 
 def ensure_official_venv(venv: Path) -> list[str]:
@@ -108,6 +110,7 @@ def main() -> int:
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--official-venv", type=Path, default=Path(tempfile.gettempdir()) / "official-amplitude-venv")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument("--plot", type=Path, help="draw records/s and RSS over time to this PNG (needs matplotlib)")
     args = parser.parse_args()
 
     day = (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -178,6 +181,12 @@ def main() -> int:
         print(
             f"\nspeed-up: {ratio:.1f}x records/s; peak RSS {results[0].peak_rss_bytes / results[1].peak_rss_bytes:.2f}x"
         )
+    if args.plot:
+        from plot import draw  # bench/plot.py, beside this script; matplotlib only when drawing
+
+        subtitle = f"{results[0].records:,} events of one upload day, {archive_bytes / 1e6:.0f} MB zipped"
+        draw(results, args.plot, subtitle)
+        print(f"picture: {args.plot}")
     return 0 if all(r.exit_code == 0 for r in results) else 1
 
 

@@ -132,13 +132,15 @@ test_image() {
   work_dir="$(mktemp -d)"
   trap 'kill "${fake_pid:-}" 2>/dev/null; rm -rf "$work_dir"' EXIT
   mkdir "$work_dir/source-amplitude"
-  tar --exclude=./.venv --exclude=./.git --exclude=./build --exclude=./bench/.cache --exclude=./demo-output -cf - . |
+  tar --exclude=./.venv --exclude=./.venv-pyairbyte --exclude=./.git --exclude=./build --exclude=./.tmp \
+    --exclude=./bench/.cache --exclude=./demo-output -cf - . |
     tar -xf - -C "$work_dir/source-amplitude"
   local port
   port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   .venv/bin/python -m integration_tests.fake_amplitude --port "$port" --days 1 --events-per-hour 60 >/dev/null 2>&1 &
   fake_pid=$!
-  until .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+  for _ in $(seq 100); do
+    .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
     sleep 0.2
   done
   (cd "$work_dir/source-amplitude" && PATH="$TOOLS:$PATH" AMPLITUDE_BASE_URL="http://127.0.0.1:$port" \
