@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
+from airbyte_cdk.test.standard_tests._spec_compatibility import compare_specs
 from airbyte_connector_models.metadata.v0.connector_metadata_definition_v0 import ConnectorMetadataDefinitionV0
 
 from source_amplitude import errors
+from source_amplitude.source import SourceAmplitude
 from source_amplitude.streams import charts as chart_streams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +35,45 @@ def test_dockerfile_entrypoint_matches_airbyte_entrypoint_and_runs_as_airbyte() 
     assert env and entrypoint and env.group(1) == entrypoint.group(1) == "source-amplitude"
     assert dockerfile.strip().splitlines()[-1] == "USER airbyte"
     assert "ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:" in dockerfile
+
+
+# `spec` of airbyte/source-amplitude 0.6.19 (the official connector), as its console script printed it.
+OFFICIAL_SPEC = json.loads((ROOT / "unit_tests" / "resources" / "official_0.6.19_spec.json").read_text())
+OFFICIAL_START_DATE = re.compile(OFFICIAL_SPEC["connectionSpecification"]["properties"]["start_date"]["pattern"])
+
+
+def our_spec() -> dict[str, Any]:
+    spec = SourceAmplitude().spec(logging.getLogger("test"))
+    message = AirbyteMessage(type=Type.SPEC, spec=spec)
+    return dict(AirbyteMessageSerializer.dump(message)["spec"])
+
+
+def test_every_config_the_official_connector_accepts_our_spec_accepts() -> None:
+    """The CDK's own comparator (the one `test_docker_image_spec_backward_compatibility` runs
+    against the registry, unreachable here), run against the official connector's spec."""
+    comparison = compare_specs(OFFICIAL_SPEC, our_spec())
+    # The comparator cannot prove that a new regex accepts everything the old one did, so it
+    # reports any change of `pattern` as breaking; the next test proves ours is wider.
+    assert len(comparison.breaking) == 1, comparison.breaking
+    assert comparison.breaking[0].startswith("`connectionSpecification.properties.start_date.pattern` changed from")
+    assert "`connectionSpecification.properties.chart_ids` was added" in comparison.compatible
+
+
+def our_start_date_pattern() -> re.Pattern[str]:
+    return re.compile(our_spec()["connectionSpecification"]["properties"]["start_date"]["pattern"])
+
+
+def test_our_start_date_pattern_accepts_every_official_start_date() -> None:
+    ours = our_start_date_pattern()
+    draw = random.Random(5)
+    official_dates = [
+        "".join(str(draw.randrange(10)) if c == "9" else c for c in "9999-99-99T99:99:99Z") for _ in range(2000)
+    ] + ["2021-01-25T00:00:00Z", "0000-00-00T00:00:00Z", "9999-99-99T99:99:99Z"]
+    for value in official_dates:
+        assert OFFICIAL_START_DATE.search(value), value
+        assert ours.search(value), value
+    assert ours.search("2024-01-25") and ours.search("2024-01-25T00:00:00.000Z") and ours.search("")
+    assert not ours.search("2024-01-25 00:00:00") and not ours.search("25/01/2024")
 
 
 def test_console_script_is_declared() -> None:
