@@ -32,8 +32,11 @@ def draw(results: list[Result], path: Path, subtitle: str) -> None:
     memory.set_xlabel("seconds since the read started")
     memory.set_ylabel("RSS of the process tree (MB)")
     memory.set_title("memory over the read")
-    memory.legend(loc="upper left")
-    memory.set_ylim(bottom=0)
+    # Headroom above the highest sample keeps the legend off the lines (the official connector
+    # spikes in its first second).
+    highest = max(rss for result in results for _, rss in result.rss_samples) / 2**20
+    memory.set_ylim(0, highest * 1.35)
+    memory.legend(loc="upper right")
     figure.suptitle(f"source-amplitude vs official 0.6.19: {subtitle}")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
