@@ -34,6 +34,13 @@ class Run:
             states[stream["stream_descriptor"]["name"]] = stream.get("stream_state")
         return states
 
+    def state_to_resume(self) -> list[dict[str, Any]]:
+        """The `--state` file a next sync gets: the last state of each stream."""
+        return [
+            {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
+            for name, value in self.stream_states().items()
+        ]
+
     def state_messages(self) -> list[dict[str, Any]]:
         return [m["state"] for m in self.of_type("STATE")]
 
@@ -55,23 +62,26 @@ def run_connector(
     `docker run` on the host network, the files mounted read-only under /secrets."""
     connector_env = {"AMPLITUDE_BASE_URL": base_url} if base_url else {}
     connector_env.update(extra_env or {})
-    files: list[str] = []
+    files: dict[str, str] = {}  # flag -> file name in tmp_path
     for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
         if content is not None:
-            name = f"{flag.strip('-')}.json"
-            (tmp_path / name).write_text(json.dumps(content))
-            (tmp_path / name).chmod(0o644)
-            files += [flag, name]
+            files[flag] = f"{flag.strip('-')}.json"
+            (tmp_path / files[flag]).write_text(json.dumps(content))
+            (tmp_path / files[flag]).chmod(0o644)
+
+    def file_args(directory: str) -> list[str]:
+        return [arg for flag, name in files.items() for arg in (flag, f"{directory}/{name}")]
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMPLITUDE_")}
     if image is None:
-        command = [CONNECTOR, *args, *(str(tmp_path / f) if f.endswith(".json") else f for f in files)]
+        command = [CONNECTOR, *args, *file_args(str(tmp_path))]
         env.update(connector_env)
     else:
         tmp_path.chmod(0o755)  # the container runs as uid 1000
         command = ["docker", "run", "--rm", "--network", "host", "-v", f"{tmp_path}:/secrets:ro"]
         for name, value in connector_env.items():
             command += ["-e", f"{name}={value}"]
-        command += [image, *args, *(f"/secrets/{f}" if f.endswith(".json") else f for f in files)]
+        command += [image, *args, *file_args("/secrets")]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return Run(done.returncode, messages, done.stdout, done.stderr)

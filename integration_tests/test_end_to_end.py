@@ -143,10 +143,7 @@ def test_two_incremental_syncs_carry_state_and_reread_only_the_lookback(fake: Fa
     first_users_requests = len(fake.requests_to("/api/2/users"))
     assert first_users_requests >= 10  # Jan 1 to today in 30-day slices
 
-    state = [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
-        for name, value in first.stream_states().items()
-    ]
+    state = first.state_to_resume()
     second = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog, state=state)
     assert second.exit_code == 0
     assert len(fake.requests_to("/api/2/users")) == first_users_requests + 1  # only the lookback slice

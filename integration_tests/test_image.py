@@ -88,10 +88,7 @@ def test_image_reads_every_stream_then_resumes_from_its_state(image: str, fake: 
     last_hour = dataset.first_hour + timedelta(hours=dataset.hours - 1)
     assert first.stream_states()["events"]["server_upload_time"] >= last_hour.strftime("%Y%m%dT%H")
 
-    state = [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
-        for name, value in first.stream_states().items()
-    ]
+    state = first.state_to_resume()
     second = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog, state=state, image=image)
     assert second.exit_code == 0, second.stderr[-2000:]
     assert second.records("events") == []

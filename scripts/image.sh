@@ -15,10 +15,11 @@
 #  3. There is no Docker engine: a `docker` shim on PATH runs podman with that runtime, the host network and
 #     AMPLITUDE_BASE_URL passed through, so the CDK's image tests (which call `docker run`) reach the fake Amplitude.
 #  4. `airbyte-cdk connector test` takes the connector's name from its directory name (a clone may be called "main"),
-#     so it is run through a symlink named source-amplitude.
+#     so it runs on a copy of the sources in a directory named source-amplitude (a symlink is resolved back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
+source scripts/lib/run_pytest.sh
 IMAGE="${IMAGE:-airbyte/source-amplitude:dev}"
 BASE_IMAGE="localhost/python-connector-base-standin:4.0.2-bookworm"
 TOOLS="$ROOT/build/container-tools"
@@ -111,15 +112,6 @@ build_image() {
   elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   printf '== built %s in %d.%d s; size %s\n' "$IMAGE" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) \
     "$(podman_ image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1000000}')"
-}
-
-run_pytest() {
-  set +e
-  "$@"
-  local code=$?
-  set -e
-  if [ "$code" -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi
-  [ "$code" -eq 0 ] || exit "$code"
 }
 
 test_image() {

@@ -5,6 +5,7 @@
 # this script installs when it runs as root on a machine without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/run_pytest.sh
 bash scripts/setup.sh
 
 if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
@@ -25,10 +26,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv-pyairbyte/.installed-* && touch "$stamp"
 fi
 
-set +e
 PATH="$PWD/.venv-pyairbyte/bin:$PATH" SOURCE_AMPLITUDE_EXECUTABLE="$PWD/.venv/bin/source-amplitude" \
-  .venv-pyairbyte/bin/python -m pytest -q -s -p no:cacheprovider -o addopts= -W ignore::FutureWarning pyairbyte_tests "$@"
-code=$?
-set -e
-if [ "$code" -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi
-exit "$code"
+  run_pytest .venv-pyairbyte/bin/python -m pytest -q -s -p no:cacheprovider -o addopts= -W ignore::FutureWarning \
+  pyairbyte_tests "$@"

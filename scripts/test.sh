@@ -6,19 +6,14 @@
 # `bash scripts/test.sh --fast [pytest args]` runs tier 1 only. Extra arguments go to tier 1's pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/run_pytest.sh
 fast_only=false
 if [ "${1:-}" = "--fast" ]; then fast_only=true; shift; fi
 bash scripts/setup.sh
 echo "== ruff"; .venv/bin/ruff check source_amplitude unit_tests integration_tests pyairbyte_tests bench
 echo "== mypy (strict)"; .venv/bin/mypy
 echo "== hadolint"; .venv/bin/hadolint --failure-threshold warning Dockerfile
-echo "== pytest"
-set +e
-.venv/bin/python -m pytest "$@"
-code=$?
-set -e
-if [ "$code" -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi
-[ "$code" -eq 0 ] || exit "$code"
+echo "== pytest"; run_pytest .venv/bin/python -m pytest "$@"
 if [ "$fast_only" = false ]; then
   echo "== image (podman)"; bash scripts/image.sh
   echo "== PyAirbyte"; bash scripts/pyairbyte.sh
