@@ -1,26 +1,18 @@
-"""The fake Amplitude answers in the recorded formats: same keys, value types and nesting as ../shared/recorded."""
+"""The fake Amplitude answers in the recorded formats: same keys, value types and nesting as the recordings in
+unit_tests/resources/recorded."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from integration_tests.fake_amplitude import FakeAmplitude
-
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "recorded"
-
-
-def recorded_body(name: str) -> Any:
-    path = RECORDED / name
-    if not path.exists():
-        pytest.skip(f"{path} is not beside this checkout")
-    return json.loads(path.read_text())["body"]
+from unit_tests.recordings import recorded_body, recorded_path
 
 
 def shape(value: Any) -> Any:
@@ -86,9 +78,7 @@ def test_json_answers_have_the_recorded_shape(
 def test_export_404_and_403_use_the_recorded_envelope(shared_fake: FakeAmplitude) -> None:
     empty = get(shared_fake, "/api/2/export", start="20200101T00", end="20200101T01")
     assert empty.status_code == 404
-    recorded = json.loads((RECORDED / "export_404.body.json").read_text()) if RECORDED.exists() else None
-    if recorded:
-        assert empty.json() == recorded
+    assert empty.json() == json.loads(recorded_path("export_404.body.json").read_text())
     refused = requests.get(f"{shared_fake.url}/api/2/events/list", auth=("x", "y"), timeout=30)
     assert refused.status_code == 403
     assert set(refused.json()["error"]) == {"http_code", "type", "message", "metadata"}
@@ -109,10 +99,8 @@ def test_export_zip_has_the_recorded_layout_and_line_format(shared_fake: FakeAmp
     assert lines[-1] == b""  # trailing newline
     event = json.loads(lines[0])
     assert list(event) == sorted(event)  # keys sorted, as Amplitude sends them
-    recorded_zip = RECORDED / "export_200.body.zip"
-    if recorded_zip.exists():
-        with zipfile.ZipFile(recorded_zip) as real:
-            real_event = json.loads(gzip.decompress(real.read(real.namelist()[0])).split(b"\n")[0])
-        assert set(real_event) == set(event)
-        assert_same_shape(shape(event), shape(real_event))
-        assert len(event["server_upload_time"]) == len(real_event["server_upload_time"]) == 26
+    with zipfile.ZipFile(recorded_path("export_200.body.zip")) as real:
+        real_event = json.loads(gzip.decompress(real.read(real.namelist()[0])).split(b"\n")[0])
+    assert set(real_event) == set(event)
+    assert_same_shape(shape(event), shape(real_event))
+    assert len(event["server_upload_time"]) == len(real_event["server_upload_time"]) == 26

@@ -6,7 +6,7 @@ import pytest
 
 from integration_tests.fake_amplitude.catalog import csv_text
 from source_amplitude.charts import chart_metadata, chart_records, parse_chart_csv, parse_number
-from unit_tests.conftest import recorded
+from unit_tests.recordings import recorded
 
 
 def test_recorded_chart_unpivots_into_one_record_per_day() -> None:

@@ -10,7 +10,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Resp
 
 from source_amplitude.errors import AmplitudeErrorHandler, amplitude_error_detail
 from source_amplitude.http import JitteredBackoff, retry_after_seconds
-from unit_tests.conftest import RECORDED
+from unit_tests.recordings import recorded_path
 
 
 def response(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> requests.Response:
@@ -25,9 +25,7 @@ HANDLER = AmplitudeErrorHandler(logging.getLogger("test"))
 
 
 def test_recorded_404_envelope_detail() -> None:
-    path = RECORDED / "export_404.body.json"
-    if not path.exists():
-        pytest.skip("shared/recorded is not beside this checkout")
+    path = recorded_path("export_404.body.json")
     assert (
         amplitude_error_detail(response(404, path.read_bytes())) == "Unspecified Error: Raw data files were not found."
     )

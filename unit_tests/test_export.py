@@ -28,7 +28,7 @@ from source_amplitude.export.hours import (
     parse_export_state,
 )
 from source_amplitude.export.shaping import parse_line, record_messages, rfc3339
-from unit_tests.conftest import RECORDED
+from unit_tests.recordings import recorded_path
 
 UTC = timezone.utc
 
@@ -95,10 +95,7 @@ def test_rfc3339(value: str | None, expected: str | None) -> None:
 
 
 def recorded_zip() -> Path:
-    path = RECORDED / "export_200.body.zip"
-    if not path.exists():
-        pytest.skip("shared/recorded is not beside this checkout")
-    return path
+    return recorded_path("export_200.body.zip")
 
 
 def test_recorded_archive_reads_as_one_hour_of_three_events() -> None:

@@ -12,7 +12,7 @@ from source_amplitude.records import (
     list_field,
     series_label,
 )
-from unit_tests.conftest import recorded
+from unit_tests.recordings import recorded
 
 
 def test_recorded_v3_annotations_keep_official_fields_and_add_v3_ones() -> None:

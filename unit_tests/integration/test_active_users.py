@@ -3,7 +3,6 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.conftest import recorded
 from unit_tests.integration.builders import (
     amplitude_error,
     config,
@@ -13,6 +12,7 @@ from unit_tests.integration.builders import (
     request,
     run,
 )
+from unit_tests.recordings import recorded
 
 
 def users_body(days: list[str], rows: dict[str, list[int]]) -> dict[str, object]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.conftest import recorded
 from unit_tests.integration.builders import (
     API_KEY,
     SECRET_KEY,
@@ -15,6 +14,7 @@ from unit_tests.integration.builders import (
     request,
     run,
 )
+from unit_tests.recordings import recorded
 
 
 def test_given_v3_served_when_read_annotations_then_records_carry_official_and_v3_fields() -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.conftest import recorded
 from unit_tests.integration.builders import (
     amplitude_error,
     config,
@@ -13,6 +12,7 @@ from unit_tests.integration.builders import (
     request,
     run,
 )
+from unit_tests.recordings import recorded
 
 
 def test_given_recorded_chart_when_read_then_unpivoted_records() -> None:

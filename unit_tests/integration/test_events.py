@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from unit_tests.conftest import RECORDED, recorded
 from unit_tests.integration.builders import amplitude_error, config, failure_types, request, run
+from unit_tests.recordings import recorded, recorded_path
 
 # At 15:30 UTC the last complete upload hour is 11:00, the hour of the recorded archive.
 NOW = datetime(2026, 6, 16, 15, 30, tzinfo=timezone.utc)
@@ -17,9 +17,7 @@ ONE_HOUR = {"start": "20260616T11", "end": "20260616T11"}
 
 
 def test_given_the_recorded_archive_when_read_then_three_reshaped_events_and_hourly_state() -> None:
-    body = (RECORDED / "export_200.body.zip").read_bytes() if (RECORDED / "export_200.body.zip").exists() else None
-    if body is None:
-        recorded("export_200.json")  # skips with the reason
+    body = recorded_path("export_200.body.zip").read_bytes()
     with HttpMocker() as http:
         http.get(request("2/export", ONE_HOUR), HttpResponse(body, 200, {"Content-Type": "application/zip"}))
         output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW)
@@ -32,7 +30,7 @@ def test_given_the_recorded_archive_when_read_then_three_reshaped_events_and_hou
 
 def test_given_the_recorded_404_when_read_then_no_records_and_state_moves_on() -> None:
     body = recorded("export_404.json")
-    envelope = (RECORDED / body["body"]).read_text()
+    envelope = recorded_path(body["body"]).read_text()
     with HttpMocker() as http:
         http.get(request("2/export", ONE_HOUR), HttpResponse(envelope, 404))
         output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW)
