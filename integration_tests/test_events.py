@@ -135,7 +135,7 @@ def test_official_connector_state_is_resumed_two_hours_early(server: FakeAmplitu
         server, now_for_last_hour(FIRST + timedelta(hours=12)), {"server_upload_time": "2026-11-01 10:42:00.000000"}
     )
     assert server.requests_to("/api/2/export")[0]["start"] == "20261101T08"
-    assert last_state(output)["state_version"] == 1
+    assert last_state(output)["state_version"] == 2
 
 
 def test_a_later_start_date_wins_over_the_state(server: FakeAmplitude) -> None:

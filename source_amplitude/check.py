@@ -1,79 +1,79 @@
-"""`check`: tell the user exactly what is wrong with the connection, including the other data region's verdict."""
+"""`check`: tell the user exactly what is wrong with the connection, including the other data region's verdict.
+Every probe's answer is read through the same policy as the stream it stands for (errors.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Optional
 
 import requests
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
 from source_amplitude.config import AmplitudeConfig, resolve_base_url
-from source_amplitude.errors import amplitude_error_detail
+from source_amplitude.errors import DEFAULT_POLICY, FAIL_AUTH, Outcome, Policy
 from source_amplitude.http import basic_auth
 from source_amplitude.settings import DataRegion
+from source_amplitude.streams.charts import chart_csv_path, chart_policy
+from source_amplitude.streams.taxonomy import NO_ACCESS_POLICY
 
 PROBE_PATH = "/api/2/events/list"  # a Dashboard REST endpoint of cost 1: proves the keys and the dashboard permission
 PROBE_TIMEOUT_SECONDS = 60
 TAXONOMY_PROBE_PATH = "/api/2/taxonomy/category"
-REFUSED = (401, 403)
 
 
-def get(config: AmplitudeConfig, path: str, base_url: str | None = None) -> requests.Response:
-    return requests.get(f"{base_url or config.base_url}{path}", auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
+def probe(
+    config: AmplitudeConfig, path: str, policy: Policy, base_url: Optional[str] = None
+) -> tuple[Outcome, requests.Response]:
+    url = f"{base_url or config.base_url}{path}"
+    response = requests.get(url, auth=basic_auth(config), timeout=PROBE_TIMEOUT_SECONDS)
+    return policy.outcome(response), response
 
 
 def unreadable_charts(config: AmplitudeConfig) -> list[str]:
     problems = []
     for chart_id in config.chart_ids:
         try:
-            response = get(config, f"/api/3/chart/{chart_id}/csv")
+            outcome, response = probe(config, f"/api/{chart_csv_path(chart_id)}", chart_policy(chart_id))
         except requests.RequestException as error:
-            problems.append(f"'{chart_id}' ({type(error).__name__})")
+            problems.append(f"'{chart_id}' could not be reached ({type(error).__name__})")
             continue
-        if not response.ok:
-            problems.append(f"'{chart_id}' (HTTP {response.status_code}: {amplitude_error_detail(response)})")
+        if outcome.action is not ResponseAction.SUCCESS:
+            problems.append(outcome.text(response))
     return problems
 
 
 def taxonomy_note(config: AmplitudeConfig) -> str:
     """The taxonomy API needs a plan that includes it; without it its four streams are skipped, which `check` says."""
     try:
-        response = get(config, TAXONOMY_PROBE_PATH)
+        outcome, response = probe(config, TAXONOMY_PROBE_PATH, NO_ACCESS_POLICY)
     except requests.RequestException:
         return ""
-    if response.ok:
+    if not outcome.skips:
         return ""
     return (
-        f"Connected. The taxonomy API refused this project (HTTP {response.status_code}: "
-        f"{amplitude_error_detail(response)}): the streams event_types, event_properties, user_properties and "
-        "event_categories will be skipped."
+        "Connected. The streams event_types, event_properties, user_properties and event_categories will be "
+        f"{outcome.text(response)}."
     )
 
 
 def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tuple[bool, str]:
     try:
-        response = get(config, PROBE_PATH)
+        outcome, response = probe(config, PROBE_PATH, DEFAULT_POLICY)
     except requests.RequestException as error:
         return False, f"Could not reach Amplitude at {config.base_url} ({type(error).__name__}). Check the network."
-    if response.ok:
+    if outcome.action is ResponseAction.SUCCESS:
         missing = unreadable_charts(config)
         if missing:
-            return False, (
-                f"These chart_ids cannot be read: {'; '.join(missing)}. Check each id (the code after /chart/ in "
-                "the chart's URL) and that the chart belongs to this project."
-            )
+            return False, " ".join(missing)
         return True, taxonomy_note(config)
-    if response.status_code not in REFUSED:
-        return False, (
-            f"Amplitude answered HTTP {response.status_code} to a Dashboard REST request: "
-            f"{amplitude_error_detail(response)}. If the keys are right, make sure the project's API access "
-            "includes the Dashboard REST API, or retry later if this is a 429 or 5xx."
-        )
+    if outcome is not FAIL_AUTH:
+        return False, outcome.text(response)
     other = DataRegion.EU if config.data_region is DataRegion.STANDARD else DataRegion.STANDARD
     try:
-        other_accepts = get(config, PROBE_PATH, resolve_base_url(other, environ)).ok
+        other_outcome, _ = probe(config, PROBE_PATH, DEFAULT_POLICY, resolve_base_url(other, environ))
     except requests.RequestException:
-        other_accepts = False
-    if other_accepts:
+        other_outcome = FAIL_AUTH
+    if other_outcome.action is ResponseAction.SUCCESS:
         center = "EU" if other is DataRegion.EU else "US (standard)"
         return False, f"This project is in the {center} data center: set data_region to '{other.value}'."
     return False, (

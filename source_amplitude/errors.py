@@ -1,10 +1,11 @@
-"""HTTP policy as data: status code -> what to do and what to tell the user. Streams never look at status codes."""
+"""HTTP policy as data: what each answer means and what to tell the user. The one place that looks at status codes:
+the error handler, the base stream (skips) and `check` all read a stream's `Policy`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 import requests
@@ -24,34 +25,126 @@ RATE_LIMIT_MESSAGE = (
     "5 concurrent requests and 108,000 query cost per hour per project, shared with every other API client of the "
     "project: retry the sync later or run fewer clients at once."
 )
-SERVER_ERROR_MESSAGE = "Amplitude answered HTTP {status} repeatedly; this is on Amplitude's side. Retry the sync later."
+SERVER_ERROR_MESSAGE = (
+    "Amplitude answered HTTP {status} to {endpoint} repeatedly; this is on Amplitude's side. Retry the sync later."
+)
 NETWORK_ERROR_MESSAGE = "Could not reach Amplitude ({detail}) after retries. Check the network and retry the sync."
-REQUEST_REJECTED_MESSAGE = "Amplitude rejected the request (HTTP {status}): {detail}"
-GROUP_BY_COUNTRY_HINT = " Set active_users_group_by_country to false: this project cannot group users by country."
+REQUEST_REJECTED_MESSAGE = "Amplitude rejected the request to {endpoint} (HTTP {status}): {detail}"
+NOT_JSON_MESSAGE = (
+    "Amplitude answered {endpoint} with HTTP 200 but a body that is not JSON (it starts: {body_start}). This is "
+    "usually a temporary error page from Amplitude's edge: retry the sync later."
+)
+UNEXPECTED_ANSWER_MESSAGE = (
+    "Amplitude's answer to {endpoint} is not in the form the connector reads: expected {expected}; it starts: "
+    "{body_start}. Nothing of this stream was saved past its last state. If this persists, Amplitude changed the "
+    "endpoint: please report it with this message."
+)
+UNUSABLE_STATE_MESSAGE = (
+    "The saved state of the {stream} stream cannot be used: {detail}. Clear (reset) the {stream} stream's data in the "
+    "connection, or remove that stream from the state file, so that it starts again from start_date."
+)
+GROUP_BY_COUNTRY_HINT = "Set active_users_group_by_country to false: this project cannot group users by country."
+BODY_START_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A sentence added to one stream's message when Amplitude's own text contains `when`."""
+
+    when: str
+    sentence: str
 
 
 @dataclass(frozen=True)
 class Outcome:
     action: ResponseAction
     failure_type: Optional[FailureType]
-    message: str  # may use {status} and {detail} (Amplitude's own error text)
+    message: str  # may use {status}, {detail} (Amplitude's own error text) and {endpoint}
+    hint: Optional[Hint] = None
+
+    @property
+    def skips(self) -> bool:
+        """The answer means "no records here": the stream logs `message` (if any) as a WARN and goes on."""
+        return self.action is ResponseAction.IGNORE
+
+    def text(self, response: requests.Response) -> str:
+        detail = amplitude_error_detail(response)
+        message = self.message.format(
+            status=response.status_code, detail=detail, endpoint=endpoint(response), body_start=body_start(response)
+        )
+        if self.hint and self.hint.when.lower() in detail.lower():
+            message = f"{message.rstrip()}{'' if message.rstrip().endswith('.') else '.'} {self.hint.sentence}"
+        return message
+
+
+def skip(warning: str = "") -> Outcome:
+    return Outcome(ResponseAction.IGNORE, None, warning)
 
 
 RETRY_SERVER = Outcome(ResponseAction.RETRY, FailureType.transient_error, SERVER_ERROR_MESSAGE)
+RETRY_NOT_JSON = Outcome(ResponseAction.RETRY, FailureType.transient_error, NOT_JSON_MESSAGE)
 FAIL_AUTH = Outcome(ResponseAction.FAIL, FailureType.config_error, AUTH_MESSAGE)
-IGNORE = Outcome(ResponseAction.IGNORE, None, "")
+REJECTED = Outcome(ResponseAction.FAIL, FailureType.config_error, REQUEST_REJECTED_MESSAGE)
+SUCCESS = Outcome(ResponseAction.SUCCESS, None, "")
 
-DEFAULT_POLICY: Mapping[int, Outcome] = {
-    400: Outcome(ResponseAction.FAIL, FailureType.config_error, REQUEST_REJECTED_MESSAGE),
-    401: FAIL_AUTH,
-    403: FAIL_AUTH,
-    404: Outcome(ResponseAction.FAIL, FailureType.system_error, REQUEST_REJECTED_MESSAGE),
-    429: Outcome(ResponseAction.RETRY, FailureType.transient_error, RATE_LIMIT_MESSAGE),
-}
+
+@dataclass(frozen=True)
+class Policy:
+    statuses: Mapping[int, Outcome] = field(default_factory=dict)
+    json_body: bool = True  # a 200 must be JSON; False for the export's zip
+
+    def but(self, statuses: Mapping[int, Outcome], json_body: Optional[bool] = None) -> Policy:
+        """This policy with some statuses changed: `DEFAULT_POLICY.but({404: skip()})`."""
+        merged = {**self.statuses, **statuses}
+        return replace(self, statuses=merged, json_body=self.json_body if json_body is None else json_body)
+
+    def outcome(self, response: requests.Response) -> Outcome:
+        if response.ok:
+            if self.json_body and not _is_json(response):
+                return RETRY_NOT_JSON
+            return SUCCESS
+        status = response.status_code
+        return self.statuses.get(status) or (RETRY_SERVER if status >= 500 else REJECTED)
+
+
+DEFAULT_POLICY = Policy(
+    {
+        400: REJECTED,
+        401: FAIL_AUTH,
+        403: FAIL_AUTH,
+        404: Outcome(ResponseAction.FAIL, FailureType.system_error, REQUEST_REJECTED_MESSAGE),
+        429: Outcome(ResponseAction.RETRY, FailureType.transient_error, RATE_LIMIT_MESSAGE),
+    }
+)
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def endpoint(response: requests.Response) -> str:
+    """'GET /api/3/cohorts' (no host, no query: neither says anything the user needs, and the host may be a proxy)."""
+    request = response.request
+    if request is None or not request.path_url:
+        return "Amplitude"
+    return f"{request.method or 'GET'} {request.path_url.split('?')[0]}"
+
+
+def body_start(response: requests.Response) -> str:
+    try:
+        text = response.text
+    except (RuntimeError, ValueError):  # a streamed body already consumed
+        return "(not available)"
+    text = " ".join(text[: BODY_START_CHARS * 2].split())
+    return repr(text[:BODY_START_CHARS] + ("..." if len(text) > BODY_START_CHARS else ""))
 
 
 def amplitude_error_detail(response: requests.Response) -> str:
-    """Amplitude's error text from either envelope (amplitude-api.md §1.3):
+    """Amplitude's error text from either envelope (docs/amplitude-api-notes.md):
     {"error": {"message", "metadata": {"details"}}} or the taxonomy's {"success": false, "errors": [{"message"}]}."""
     try:
         body = response.json()
@@ -75,8 +168,12 @@ def amplitude_error_detail(response: requests.Response) -> str:
     return str(body)[:200]
 
 
+def unusable_state_message(stream: str, detail: str) -> str:
+    return UNUSABLE_STATE_MESSAGE.format(stream=stream, detail=detail)
+
+
 class AmplitudeErrorHandler(ErrorHandler):
-    def __init__(self, logger: logging.Logger, policy: Mapping[int, Outcome] = DEFAULT_POLICY) -> None:
+    def __init__(self, logger: logging.Logger, policy: Policy = DEFAULT_POLICY) -> None:
         self._logger = logger
         self._policy = policy
 
@@ -90,23 +187,13 @@ class AmplitudeErrorHandler(ErrorHandler):
 
     def interpret_response(self, response: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response, requests.Response):
-            return self._interpret_status(response)
+            outcome = self._policy.outcome(response)
+            if outcome.action in (ResponseAction.SUCCESS, ResponseAction.IGNORE):
+                return ErrorResolution(outcome.action)  # a skip is logged by the stream, with its own words
+            return ErrorResolution(outcome.action, outcome.failure_type, outcome.text(response))
         if isinstance(response, requests.RequestException):
             detail = type(response).__name__
             return ErrorResolution(
                 ResponseAction.RETRY, FailureType.transient_error, NETWORK_ERROR_MESSAGE.format(detail=detail)
             )
         return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"Unexpected error: {response!r}")
-
-    def _interpret_status(self, response: requests.Response) -> ErrorResolution:
-        status = response.status_code
-        if response.ok:
-            return ErrorResolution(ResponseAction.SUCCESS)
-        outcome = self._policy.get(status) or (RETRY_SERVER if status >= 500 else DEFAULT_POLICY[400])
-        if outcome.action is ResponseAction.IGNORE:
-            return ErrorResolution(ResponseAction.IGNORE)
-        detail = amplitude_error_detail(response)
-        message = outcome.message.format(status=status, detail=detail)
-        if "invalid user property country" in detail.lower():
-            message += GROUP_BY_COUNTRY_HINT
-        return ErrorResolution(outcome.action, outcome.failure_type, message)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import random
 from abc import ABC
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Optional, Union
 
 import requests
+from airbyte_cdk.models import FailureType, StreamDescriptor
 from airbyte_cdk.sources.streams.call_rate import (
     APIBudget,
     HttpRequestRegexMatcher,
@@ -19,11 +20,21 @@ from airbyte_cdk.sources.streams.call_rate import (
 )
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests.auth import HTTPBasicAuth
 
 from source_amplitude.config import AmplitudeConfig
-from source_amplitude.errors import DEFAULT_POLICY, AmplitudeErrorHandler, Outcome
+from source_amplitude.errors import (
+    DEFAULT_POLICY,
+    UNEXPECTED_ANSWER_MESSAGE,
+    AmplitudeErrorHandler,
+    Policy,
+    body_start,
+    endpoint,
+)
+from source_amplitude.records import Record, UnexpectedAnswer
 from source_amplitude.settings import (
     ACTIVE_USERS_COST,
     ACTIVE_USERS_GROUPED_COST,
@@ -94,9 +105,11 @@ class JitteredBackoff(BackoffStrategy):
 
 
 class AmplitudeStream(HttpStream, ABC):
-    """Amplitude's REST APIs (amplitude-api.md §1): one host per data region, Basic auth with api_key:secret_key."""
+    """Amplitude's REST APIs (docs/amplitude-api-notes.md): one host per data region, Basic auth with
+    api_key:secret_key. Streams declare `policy` (errors.py) and implement `parse_body`; they never look at a
+    status code."""
 
-    error_policy: ClassVar[Mapping[int, Outcome]] = DEFAULT_POLICY
+    policy: ClassVar[Policy] = DEFAULT_POLICY
     stream_body: ClassVar[bool] = False  # True: the body is read by the stream as it arrives (export archives)
 
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
@@ -116,8 +129,65 @@ class AmplitudeStream(HttpStream, ABC):
     def url_base(self) -> str:
         return f"{self._config.base_url}/api/"
 
+    def error_policy(self) -> Policy:
+        return self.policy
+
     def get_error_handler(self) -> ErrorHandler:
-        return AmplitudeErrorHandler(self.logger, self.error_policy)
+        return AmplitudeErrorHandler(self.logger, self.error_policy())
+
+    def skipped(self, response: requests.Response) -> bool:
+        """True when the policy says this answer holds no records (logged with the policy's own WARN text)."""
+        outcome = self.error_policy().outcome(response)
+        if not outcome.skips:
+            return False
+        if outcome.message:
+            self.logger.warning(f"{self.name}: {outcome.text(response)}")
+        return True
+
+    def parse_response(
+        self, response: requests.Response, stream_slice: Optional[Mapping[str, Any]] = None, **_: Any
+    ) -> Iterable[Record]:
+        if self.skipped(response):
+            return
+        try:
+            yield from self.parse_body(response.json(), stream_slice or {})
+        except (UnexpectedAnswer, KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+            expected = error.expected if isinstance(error, UnexpectedAnswer) else "the documented form"
+            message = UNEXPECTED_ANSWER_MESSAGE.format(
+                endpoint=endpoint(response), expected=expected, body_start=body_start(response)
+            )
+            raise AirbyteTracedException(
+                message=message,
+                internal_message=f"{message} ({type(error).__name__}: {error})",
+                failure_type=FailureType.system_error,
+                stream_descriptor=StreamDescriptor(name=self.name),
+            ) from error
+
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        """The records of one JSON answer: a call to a pure parser (records.py, charts.py)."""
+        raise NotImplementedError(f"{type(self).__name__} reads no JSON answers")
+
+    def _fetch_next_page(
+        self,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> tuple[requests.PreparedRequest, requests.Response]:
+        """The CDK's request, with our own message when retries run out: the CDK replaces it with "Exhausted available
+        request attempts" or "API rate limit exceeded"; the policy's text says what happened and what to do."""
+        try:
+            return super()._fetch_next_page(stream_slice, stream_state, next_page_token)
+        except AirbyteTracedException as error:
+            cause = error._exception
+            if isinstance(cause, BaseBackoffException) and cause.args:
+                raise AirbyteTracedException(
+                    message=str(cause.args[0]),
+                    internal_message=error.internal_message,
+                    failure_type=cause.failure_type or FailureType.transient_error,
+                    stream_descriptor=StreamDescriptor(name=self.name),
+                    exception=cause,
+                ) from cause
+            raise
 
     def get_backoff_strategy(self) -> BackoffStrategy:
         return JitteredBackoff(BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS)

@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 Record = dict[str, Any]
 
 
+class UnexpectedAnswer(ValueError):
+    """Amplitude answered JSON of another shape than the parser reads; `expected` says what it reads."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Records, and what the stream should WARN about (parsers are pure: they do not log)."""
+
+    records: list[Record]
+    warnings: list[str]
+
+
+def expect_object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise UnexpectedAnswer(f"{what} to be a JSON object, not {_json_type(value)}")
+    return value
+
+
+def expect_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise UnexpectedAnswer(f"{what} to be a list, not {_json_type(value)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
 def list_field(body: Any, field: str) -> list[Any]:
     """The list under `field` ({"data": [...]}, {"cohorts": [...]}); a missing or null list means no records."""
-    items = body.get(field) if isinstance(body, Mapping) else None
+    items = expect_object(body, "the answer").get(field)
     if items is None:
         return []
-    if not isinstance(items, list):
-        raise ValueError(f"expected a list under {field!r}, got {type(items).__name__}")
-    return items
+    return expect_list(items, f"{field!r}")
+
+
+def object_items(body: Any, field: str) -> list[Record]:
+    """list_field whose items must be objects (every catalog item is one)."""
+    return [dict(expect_object(item, f"each item of {field!r}")) for item in list_field(body, field)]
 
 
 def annotation_v3_record(item: Mapping[str, Any]) -> Record:
@@ -34,7 +71,7 @@ def annotation_v3_record(item: Mapping[str, Any]) -> Record:
 
 
 def annotation_v2_record(item: Mapping[str, Any]) -> Record:
-    """v2 annotation {id, date, label, details} (amplitude-api.md §4.1); the v3-only fields are null."""
+    """v2 annotation {id, date, label, details} (docs/amplitude-api-notes.md); the v3-only fields are null."""
     return {
         "id": item.get("id"),
         "date": item.get("date"),
@@ -48,33 +85,59 @@ def annotation_v2_record(item: Mapping[str, Any]) -> Record:
 
 
 def series_label(label: Any) -> str:
-    """seriesLabels come as plain strings, a segment index (0), or [segment_index, "v1; v2"] (amplitude-api.md §3.9)."""
+    """seriesLabels come as plain strings, a segment index (0), or [segment_index, "v1; v2"]
+    (docs/amplitude-api-notes.md)."""
     if isinstance(label, list) and label:
         return str(label[-1])
     return str(label)
 
 
-def active_users_records(body: Mapping[str, Any]) -> Iterator[Record]:
+def _dashboard_data(body: Any) -> tuple[list[Any], list[list[Any]], Mapping[str, Any]]:
+    """xValues, series and the data object of a Dashboard answer ({"data": {"xValues": [...], "series": [[...]]}})."""
+    data = expect_object(expect_object(body, "the answer").get("data") or {}, "'data'")
+    series = expect_list(data.get("series") or [], "'data.series'")
+    rows = [expect_list(row, "each row of 'data.series'") for row in series]
+    x_values = expect_list(data.get("xValues") or [], "'data.xValues'")
+    return x_values, rows, data
+
+
+def _short_series_warning(x_values: list[Any], rows: list[list[Any]], labels: list[str]) -> list[str]:
+    short = [(label, len(row)) for label, row in zip(labels, rows) if len(row) < len(x_values)]
+    if not short:
+        return []
+    missing = ", ".join(f"{label!r} has {count}" for label, count in short[:5])
+    return [
+        f"Amplitude sent {len(x_values)} dates (xValues) but fewer values in some series ({missing}); the dates "
+        "without a value were left out of those series"
+    ]
+
+
+def active_users_records(body: Any) -> Parsed:
     """/api/2/users: `series` holds one row per group aligned with `xValues`; transpose it into one record per day
-    {date, statistics: {group label: users}} as the official connector does. Empty series (recorded/
-    users_active_empty.json) mean no records, not an error."""
-    data = body.get("data") or {}
-    series = data.get("series") or []
-    if not series:
-        return
-    labels = [series_label(label) for label in data.get("seriesLabels") or range(len(series))]
-    if len(labels) != len(series):
-        raise ValueError(f"/users answered {len(series)} series but {len(labels)} seriesLabels")
-    for day_index, day in enumerate(data.get("xValues") or []):
-        yield {"date": day, "statistics": {label: row[day_index] for label, row in zip(labels, series)}}
+    {date, statistics: {group label: users}} as the official connector does. Empty series
+    (recorded/users_active_empty.json) mean no records, not an error. A row shorter than xValues leaves its group out
+    of the days it has no value for; a day no group has a value for is left out."""
+    x_values, rows, data = _dashboard_data(body)
+    if not rows:
+        return Parsed([], [])
+    raw_labels = data.get("seriesLabels")
+    raw = expect_list(raw_labels, "'data.seriesLabels'") if raw_labels else list(range(len(rows)))
+    labels = [series_label(label) for label in raw]
+    if len(labels) != len(rows):
+        raise UnexpectedAnswer(f"as many seriesLabels as series (got {len(labels)} labels for {len(rows)} series)")
+    records = []
+    for day_index, day in enumerate(x_values):
+        statistics = {label: row[day_index] for label, row in zip(labels, rows) if day_index < len(row)}
+        if statistics:
+            records.append({"date": day, "statistics": statistics})
+    return Parsed(records, _short_series_warning(x_values, rows, labels))
 
 
-def average_session_length_records(body: Mapping[str, Any]) -> Iterator[Record]:
+def average_session_length_records(body: Any) -> Parsed:
     """/api/2/sessions/average: one series of seconds per day; xValues carry a time part
     (recorded/sessions_average.json)."""
-    data = body.get("data") or {}
-    series = data.get("series") or []
-    if not series:
-        return
-    for day, length in zip(data.get("xValues") or [], series[0]):
-        yield {"date": day, "length": length}
+    x_values, rows, _ = _dashboard_data(body)
+    if not rows:
+        return Parsed([], [])
+    records = [{"date": day, "length": length} for day, length in zip(x_values, rows[0])]
+    return Parsed(records, _short_series_warning(x_values, rows[:1], ["average"]))

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Optional
 
-from airbyte_cdk.models import AirbyteConnectionStatus, Status
+from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 
 from source_amplitude.check import check_credentials
-from source_amplitude.config import AmplitudeConfig, parse_config
+from source_amplitude.config import AmplitudeConfig, ConfigError, parse_config
 from source_amplitude.http import dashboard_budget
 from source_amplitude.protocol import RecordBatch
+from source_amplitude.state_input import state_messages
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
@@ -30,6 +33,16 @@ class SourceAmplitude(AbstractSource):
 
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
         return parse_config(config, self._now_utc(), os.environ)
+
+    @classmethod
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
+        if not state_path:
+            return []
+        try:
+            raw = json.loads(Path(state_path).read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"The state file {state_path} cannot be read as JSON ({error}).") from error
+        return state_messages(raw)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         ok, message = self.check_connection(logger, config)

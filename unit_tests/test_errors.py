@@ -8,8 +8,11 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
-from source_amplitude.errors import AmplitudeErrorHandler, amplitude_error_detail
+from source_amplitude.errors import DEFAULT_POLICY, AmplitudeErrorHandler, amplitude_error_detail
 from source_amplitude.http import JitteredBackoff, retry_after_seconds
+from source_amplitude.streams.catalog import Annotations
+from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
+from source_amplitude.streams.events import Events
 from unit_tests.recordings import recorded_path
 
 
@@ -57,14 +60,37 @@ def test_status_table(status: int, action: ResponseAction, failure_type: Failure
     assert fragment in (resolution.error_message or "")
 
 
-def test_invalid_country_property_suggests_the_config_switch() -> None:
-    body = (
-        b'{"error":{"http_code":400,"type":"invalid","message":"Invalid chart definition",'
-        b'"metadata":{"details":"Invalid user property country"}}}'
+COUNTRY_REFUSED = (
+    b'{"error":{"http_code":400,"type":"invalid","message":"Invalid chart definition",'
+    b'"metadata":{"details":"Invalid user property country"}}}'
+)
+
+
+def test_invalid_country_property_suggests_the_config_switch_as_its_own_sentence_on_active_users_only() -> None:
+    message = AmplitudeErrorHandler(logging.getLogger("t"), ActiveUsers.policy).interpret_response(
+        response(400, COUNTRY_REFUSED)
     )
-    message = HANDLER.interpret_response(response(400, body)).error_message or ""
-    assert "Invalid chart definition: Invalid user property country" in message
-    assert "active_users_group_by_country to false" in message
+    assert message.error_message == (
+        "Amplitude rejected the request to Amplitude (HTTP 400): Invalid chart definition: Invalid user property "
+        "country. Set active_users_group_by_country to false: this project cannot group users by country."
+    )
+    for policy in (DEFAULT_POLICY, Annotations.policy, AverageSessionLength.policy):
+        other = AmplitudeErrorHandler(logging.getLogger("t"), policy).interpret_response(response(400, COUNTRY_REFUSED))
+        assert "active_users_group_by_country" not in (other.error_message or "")
+
+
+@pytest.mark.parametrize("body", [b"<html><body>502 Bad Gateway</body></html>", b"", b'{"cohorts": ['])
+def test_a_200_that_is_not_json_is_retried_as_transient_quoting_its_start(body: bytes) -> None:
+    resolution = HANDLER.interpret_response(response(200, body))
+    assert resolution.response_action == ResponseAction.RETRY
+    assert resolution.failure_type == FailureType.transient_error
+    assert "not JSON" in (resolution.error_message or "")
+    assert body[:10].decode() in (resolution.error_message or "")
+
+
+def test_the_export_zip_is_not_held_to_json() -> None:
+    handler = AmplitudeErrorHandler(logging.getLogger("t"), Events.policy)
+    assert handler.interpret_response(response(200, b"PK\x03\x04...")).response_action == ResponseAction.SUCCESS
 
 
 def test_network_errors_are_retried_as_transient() -> None:

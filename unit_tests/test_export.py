@@ -17,16 +17,12 @@ from source_amplitude.export.archive import (
     ArchiveError,
     ArchiveReader,
     NotEnoughDisk,
-    hours_in_archive,
+    Plan,
+    archive_members,
     save_response,
     validate_archive,
 )
-from source_amplitude.export.hours import (
-    ExportState,
-    last_complete_hour,
-    member_hour,
-    parse_export_state,
-)
+from source_amplitude.export.hours import UnexpectedMemberName, last_complete_hour, member_hour
 from source_amplitude.export.shaping import parse_line, record_messages, rfc3339
 from unit_tests.recordings import recorded_path
 
@@ -54,43 +50,38 @@ def test_member_names(name: str, hour: str, partition: int) -> None:
     assert member_hour(name) == (at(hour), partition)
 
 
-def test_unknown_member_name_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unexpected member name"):
-        member_hour("829528/readme.txt")
-
-
-def test_our_state_round_trips() -> None:
-    state = ExportState(at("2026-06-16T11"), 6)
-    assert state.as_dict() == {"server_upload_time": "20260616T11", "state_version": 1, "window_hours": 6}
-    assert parse_export_state(state.as_dict()) == state
-
-
 @pytest.mark.parametrize(
-    "official",
-    ["2026-06-16 11:57:13.417000", "20260616T11", "2026-06-16T11:57:13.417000+00:00", "2026-06-16T11:00:00Z"],
+    "name",
+    ["829528/readme.txt", "829528/829528_2026-06-16_11.json.gz", "829528/829528_2026-06-16_24#0.json.gz", "x#0.gz"],
 )
-def test_official_states_resume_two_hours_before_their_possibly_partial_hour(official: str) -> None:
-    state = parse_export_state({"server_upload_time": official})
-    assert state.last_exported_hour == at("2026-06-16T08")  # next hour read: 09, two before 11
-
-
-def test_empty_and_invalid_states() -> None:
-    assert parse_export_state({}) == ExportState()
-    with pytest.raises(ValueError):
-        parse_export_state({"server_upload_time": "yesterday"})
+def test_a_member_named_otherwise_is_an_error_naming_it_and_the_expected_form(name: str) -> None:
+    with pytest.raises(UnexpectedMemberName, match=r"<app>/<app>_<YYYY-MM-DD>_<H>#<n>\.json\.gz") as raised:
+        member_hour(name)
+    assert repr(name) in str(raised.value)
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("2026-06-16 11:57:13.345000", "2026-06-16T11:57:13.345000+00:00"),
+        ("2026-06-16 11:57:13.345", "2026-06-16T11:57:13.345+00:00"),  # fractional digits kept as sent
         ("2026-06-16 11:57:13", "2026-06-16T11:57:13+00:00"),
+        ("2026-06-16T11:57:13", "2026-06-16T11:57:13+00:00"),
+        ("2026-06-16T11:57:13.345000", "2026-06-16T11:57:13.345000+00:00"),
         ("2026-06-16T11:57:13+00:00", "2026-06-16T11:57:13+00:00"),
+        ("2026-06-16T11:57:13.5Z", "2026-06-16T11:57:13.5+00:00"),
+        ("2021-05-27 11:59:53.710000+05:00", "2021-05-27T06:59:53.710000+00:00"),
+        ("2021-05-27 00:30:00.1+0200", "2021-05-26T22:30:00.1+00:00"),  # 26 characters, yet not the common form
+        ("2021-05-27T23:30:00-01:30", "2021-05-28T01:00:00+00:00"),
+        ("2021-01-01", "2021-01-01T00:00:00+00:00"),
+        ("2021-13-45", "2021-13-45"),  # not a date: unchanged, never malformed
+        ("garbage", "garbage"),
+        (1622116793, 1622116793),
         (None, None),
         ("", ""),
     ],
 )
-def test_rfc3339(value: str | None, expected: str | None) -> None:
+def test_rfc3339(value: object, expected: object) -> None:
     assert rfc3339(value) == expected
 
 
@@ -98,11 +89,16 @@ def recorded_zip() -> Path:
     return recorded_path("export_200.body.zip")
 
 
+def whole_plan(path: Path) -> Plan:
+    members = archive_members(path)
+    return [(hour, [members[hour][n] for n in sorted(members[hour])]) for hour in sorted(members)]
+
+
 def test_recorded_archive_reads_as_one_hour_of_three_events() -> None:
     path = recorded_zip()
     validate_archive(path)
-    assert [h.hour for h in hours_in_archive(path)] == [at("2026-06-16T11")]
-    reader = ArchiveReader(path)
+    assert archive_members(path) == {at("2026-06-16T11"): {0: "829528/829528_2026-06-16_11#0.json.gz"}}
+    reader = ArchiveReader(path, whole_plan(path))
     lines = [line for batch in reader.lines(at("2026-06-16T11")) for line in batch]
     reader.close()
     records = [parse_line(line) for line in lines]
@@ -142,9 +138,60 @@ def test_concatenated_gzip_members_and_partitions_are_read_in_order(tmp_path: Pa
     part1 = gzip.compress(b'{"n":4}\n')
     path = write_zip(tmp_path / "a.zip", {"9/9_2026-06-16_3#1.json.gz": part1, "9/9_2026-06-16_3#0.json.gz": part0})
     validate_archive(path)
-    reader = ArchiveReader(path)
+    reader = ArchiveReader(path, whole_plan(path))
     assert [orjson.loads(x)["n"] for batch in reader.lines(at("2026-06-16T03")) for x in batch] == [1, 2, 3, 4]
     reader.close()
+
+
+def numbers(reader: ArchiveReader, hour: str) -> list[int]:
+    return [orjson.loads(x)["n"] for batch in reader.lines(at(hour)) for x in batch]
+
+
+def test_every_member_is_read_under_its_own_hour_even_with_hours_outside_the_window(tmp_path: Path) -> None:
+    """An archive for 03..04 that also holds 02 (before the window) and 05 (after): hour 03 gets only 03's lines,
+    04 only 04's; 02 and 05 are not planned, so never read under another hour."""
+    members = {
+        "9/9_2026-06-16_2#0.json.gz": gzip.compress(b'{"n":2}\n'),
+        "9/9_2026-06-16_3#0.json.gz": gzip.compress(b'{"n":3}\n'),
+        "9/9_2026-06-16_4#0.json.gz": gzip.compress(b'{"n":4}\n'),
+        "9/9_2026-06-16_5#0.json.gz": gzip.compress(b'{"n":5}\n'),
+    }
+    path = write_zip(tmp_path / "a.zip", members)
+    found = archive_members(path)
+    assert sorted(found) == [at("2026-06-16T02"), at("2026-06-16T03"), at("2026-06-16T04"), at("2026-06-16T05")]
+    plan = [(hour, [found[hour][0]]) for hour in (at("2026-06-16T03"), at("2026-06-16T04"))]
+    reader = ArchiveReader(path, plan)
+    assert numbers(reader, "2026-06-16T02") == []
+    assert numbers(reader, "2026-06-16T03") == [3]
+    assert numbers(reader, "2026-06-16T04") == [4]
+    assert numbers(reader, "2026-06-16T05") == []
+    reader.close()
+
+
+def test_partitions_left_out_of_the_plan_are_not_read_and_skipped_hours_are_drained(tmp_path: Path) -> None:
+    members = {
+        "9/9_2026-06-16_3#0.json.gz": gzip.compress(b'{"n":30}\n'),
+        "9/9_2026-06-16_3#1.json.gz": gzip.compress(b'{"n":31}\n'),
+        "9/9_2026-06-16_3#2.json.gz": gzip.compress(b'{"n":32}\n'),
+        "9/9_2026-06-16_4#0.json.gz": gzip.compress(b'{"n":40}\n'),
+    }
+    path = write_zip(tmp_path / "a.zip", members)
+    plan = [
+        (at("2026-06-16T03"), ["9/9_2026-06-16_3#1.json.gz"]),
+        (at("2026-06-16T04"), ["9/9_2026-06-16_4#0.json.gz"]),
+    ]
+    reader = ArchiveReader(path, plan)
+    assert numbers(reader, "2026-06-16T04") == [40]  # 03 was planned but not asked for: drained, not shifted
+    reader.close()
+    reader = ArchiveReader(path, plan)
+    assert numbers(reader, "2026-06-16T03") == [31]
+    reader.close()
+
+
+def test_an_archive_with_a_member_named_otherwise_is_refused_naming_it(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "a.zip", {"9/9_2026-06-16_3#0.json.gz": b"", "9/notes.txt": b"hello"})
+    with pytest.raises(UnexpectedMemberName, match=r"9/notes\.txt"):
+        archive_members(path)
 
 
 def test_a_body_that_is_not_a_zip_is_rejected(tmp_path: Path) -> None:
@@ -166,7 +213,7 @@ def test_a_truncated_gzip_member_fails_the_hour(tmp_path: Path) -> None:
     data = gzip.compress(b'{"n":1}\n' * 1000)
     path = write_zip(tmp_path / "a.zip", {"9/9_2026-06-16_3#0.json.gz": data[: len(data) // 2]})
     validate_archive(path)  # the zip itself is fine: Amplitude wrote a broken member
-    reader = ArchiveReader(path)
+    reader = ArchiveReader(path, whole_plan(path))
     with pytest.raises(ArchiveError, match="gzip"):
         for _ in reader.lines(at("2026-06-16T03")):
             pass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from source_amplitude.records import (
+    Parsed,
+    UnexpectedAnswer,
     active_users_records,
     annotation_v2_record,
     annotation_v3_record,
@@ -40,7 +42,7 @@ def test_v2_annotation_gets_null_v3_fields() -> None:
 
 
 def test_recorded_empty_active_users_is_no_records() -> None:
-    assert list(active_users_records(recorded("users_active_empty.json")["body"])) == []
+    assert active_users_records(recorded("users_active_empty.json")["body"]) == Parsed([], [])
 
 
 def test_active_users_transposes_series_into_daily_statistics() -> None:
@@ -51,10 +53,41 @@ def test_active_users_transposes_series_into_daily_statistics() -> None:
             "seriesLabels": ["United States", "Germany"],
         }
     }
-    assert list(active_users_records(body)) == [
+    assert active_users_records(body).records == [
         {"date": "2026-09-20", "statistics": {"United States": 120, "Germany": 40}},
         {"date": "2026-09-21", "statistics": {"United States": 131, "Germany": 38}},
     ]
+
+
+def test_a_series_shorter_than_its_dates_emits_the_dates_with_values_and_warns_about_the_rest() -> None:
+    body = {"data": {"xValues": ["2021-01-01", "2021-01-02"], "series": [[1]]}}
+    parsed = active_users_records(body)
+    assert parsed.records == [{"date": "2021-01-01", "statistics": {"0": 1}}]
+    assert parsed.warnings and "2 dates" in parsed.warnings[0] and "'0' has 1" in parsed.warnings[0]
+    grouped = {"data": {"xValues": ["d1", "d2"], "series": [[5, 6], [7]], "seriesLabels": ["US", "DE"]}}
+    assert active_users_records(grouped).records == [
+        {"date": "d1", "statistics": {"US": 5, "DE": 7}},
+        {"date": "d2", "statistics": {"US": 6}},
+    ]
+    sessions = average_session_length_records({"data": {"xValues": ["d1", "d2", "d3"], "series": [[10.5, 11]]}})
+    assert sessions.records == [{"date": "d1", "length": 10.5}, {"date": "d2", "length": 11}]
+    assert sessions.warnings
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ([1, 2], "the answer to be a JSON object, not a list"),
+        ({"data": 5}, "'data' to be a JSON object, not a number"),
+        ({"data": {"series": {"a": 1}}}, "'data.series' to be a list, not an object"),
+        ({"data": {"series": [5]}}, "each row of 'data.series' to be a list, not a number"),
+        ({"data": {"series": [[1]], "xValues": "2021-01-01"}}, "'data.xValues' to be a list, not a string"),
+    ],
+)
+def test_dashboard_answers_of_another_shape_say_what_was_expected(body: object, expected: str) -> None:
+    with pytest.raises(UnexpectedAnswer) as raised:
+        active_users_records(body)
+    assert raised.value.expected == expected
 
 
 @pytest.mark.parametrize(("label", "expected"), [("Germany", "Germany"), (0, "0"), ([0, "US; CA"], "US; CA")])
@@ -64,12 +97,12 @@ def test_series_label_shapes(label: object, expected: str) -> None:
 
 def test_active_users_with_mismatched_labels_is_an_error_not_a_guess() -> None:
     body = {"data": {"xValues": ["2026-09-20"], "series": [[1], [2]], "seriesLabels": ["only one"]}}
-    with pytest.raises(ValueError, match="2 series but 1 seriesLabels"):
-        list(active_users_records(body))
+    with pytest.raises(UnexpectedAnswer, match="got 1 labels for 2 series"):
+        active_users_records(body)
 
 
 def test_recorded_average_session_length() -> None:
-    records = list(average_session_length_records(recorded("sessions_average.json")["body"]))
+    records = average_session_length_records(recorded("sessions_average.json")["body"]).records
     assert len(records) == 8
     assert records[0] == {"date": "2026-09-17T00:00:00", "length": 0}
 
@@ -83,5 +116,7 @@ def test_recorded_events_list_and_cohorts() -> None:
 
 def test_list_field_refuses_a_non_list() -> None:
     assert list_field({"data": None}, "data") == []
-    with pytest.raises(ValueError):
+    with pytest.raises(UnexpectedAnswer, match="'data' to be a list, not an object"):
         list_field({"data": {"oops": 1}}, "data")
+    with pytest.raises(UnexpectedAnswer, match="the answer to be a JSON object, not a list"):
+        list_field([], "data")

@@ -8,7 +8,7 @@ import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Optional, Union
@@ -55,8 +55,8 @@ def save_response(response: requests.Response, path: Path) -> int:
 
 
 def validate_archive(path: Path) -> None:
-    """A 200 can carry a rate-limit page or a cut-off body (amplitude-api.md §2.4, Steerco's tap): check the magic,
-    the central directory (the real archive's entries use data descriptors, so only the directory gives sizes),
+    """A 200 can carry a rate-limit page or a cut-off body (docs/amplitude-api-notes.md, Steerco's tap): check the
+    magic, the central directory (the real archive's entries use data descriptors, so only the directory gives sizes),
     and every entry's CRC."""
     with path.open("rb") as head:
         if head.read(4) != ZIP_MAGIC:
@@ -70,54 +70,66 @@ def validate_archive(path: Path) -> None:
         raise ArchiveError(f"the archive entry {bad} fails its CRC check")
 
 
-@dataclass
-class HourMembers:
-    hour: datetime
-    names: list[str] = field(default_factory=list)
+Members = dict[datetime, dict[int, str]]  # upload hour -> partition -> member name
 
 
-def hours_in_archive(path: Path) -> list[HourMembers]:
-    """The archive's members grouped by upload hour, in hour then partition order."""
+def archive_members(path: Path) -> Members:
+    """Every member of the archive attributed by its own name to its upload hour and partition. Raises
+    UnexpectedMemberName for a member named otherwise (the hour it holds cannot be known)."""
+    members: Members = {}
     with zipfile.ZipFile(path) as archive:
-        keyed = sorted((*member_hour(name), name) for name in archive.namelist() if not name.endswith("/"))
-    grouped: dict[datetime, HourMembers] = {}
-    for hour, _, name in keyed:
-        grouped.setdefault(hour, HourMembers(hour)).names.append(name)
-    return list(grouped.values())
+        for name in archive.namelist():
+            if name.endswith("/"):
+                continue
+            hour, partition = member_hour(name)
+            members.setdefault(hour, {})[partition] = name
+    return members
 
 
-_END_OF_HOUR = object()
-Item = Union[list[bytes], BaseException, object]
+@dataclass(frozen=True)
+class _EndOfHour:
+    hour: datetime
+
+
+@dataclass(frozen=True)
+class _Batch:
+    hour: datetime
+    lines: list[bytes]
+
+
+Item = Union[_Batch, _EndOfHour, BaseException]
+Plan = list[tuple[datetime, list[str]]]  # (upload hour, the member names to read for it), in hour order
 
 
 class ArchiveReader:
-    """Reads the hours of one archive in order. A daemon thread decompresses ahead (bounded by QUEUE_BATCHES) and hands
-    over lists of NDJSON lines; `lines(hour)` yields them for one hour at a time."""
+    """Reads planned members of one archive, hour by hour. A daemon thread decompresses ahead (bounded by
+    QUEUE_BATCHES) and hands over batches tagged with their hour; `lines(hour)` yields only that hour's lines."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, plan: Plan) -> None:
         self._path = path
-        self._hours = hours_in_archive(path)
+        self._plan = plan
+        self._planned = {hour for hour, _ in plan}
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_BATCHES)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._decompress_all, name="export-decompress", daemon=True)
         self._thread.start()
 
-    @property
-    def hours(self) -> list[datetime]:
-        return [h.hour for h in self._hours]
-
     def lines(self, hour: datetime) -> Iterator[list[bytes]]:
-        """Line batches of `hour`; hours must be asked for in increasing order. An hour without members has none."""
-        if hour not in self.hours:
+        """Line batches of `hour`'s planned members; hours must be asked for in plan order (skipped ones are
+        drained). An hour that is not planned has none."""
+        if hour not in self._planned:
             return
         while True:
             item = self._queue.get()
-            if item is _END_OF_HOUR:
-                return
             if isinstance(item, BaseException):
                 raise item
-            assert isinstance(item, list)
-            yield item
+            if item.hour != hour:
+                if item.hour > hour:
+                    raise AssertionError(f"export reader: asked for {hour} after {item.hour}")
+                continue  # an earlier hour the caller did not ask for
+            if isinstance(item, _EndOfHour):
+                return
+            yield item.lines
 
     def close(self) -> None:
         self._stop.set()
@@ -138,14 +150,14 @@ class ArchiveReader:
     def _decompress_all(self) -> None:
         try:
             with zipfile.ZipFile(self._path) as archive:
-                for hour in self._hours:
-                    for name in hour.names:
+                for hour, names in self._plan:
+                    for name in names:
                         with archive.open(name) as member:
                             for batch in _gzip_line_batches(member, name):
                                 if self._stop.is_set():
                                     return
-                                self._put(batch)
-                    self._put(_END_OF_HOUR)
+                                self._put(_Batch(hour, batch))
+                    self._put(_EndOfHour(hour))
         except BaseException as error:  # handed to the consumer, who decides
             self._put(error)
 

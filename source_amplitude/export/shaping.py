@@ -1,9 +1,11 @@
-"""Export lines -> records, the hot path. The only change to an event is Amplitude's timestamp form
-"YYYY-MM-DD HH:MM:SS.ffffff" (UTC, no zone: amplitude-api.md §2.3) rewritten to RFC 3339, as the official connector
-does, with string slicing instead of a date library."""
+"""Export lines -> records, the hot path. The only change to an event is its timestamps rewritten to RFC 3339 UTC, as
+the official connector does. Amplitude writes "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, no zone: docs/amplitude-api-notes.md),
+which string slicing handles; any other form (a `T`, no fraction, a date alone, an offset, `Z`) takes the slow path."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -19,11 +21,38 @@ TIMESTAMP_FIELDS = (
 )
 
 
+AMPLITUDE_TIMESTAMP_LENGTH = len("2026-06-16 11:57:13.345000")
+_TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
+)
+
+
 def rfc3339(value: Any) -> Any:
-    """'2026-06-16 11:57:13.345000' -> '2026-06-16T11:57:13.345000+00:00'; other values unchanged."""
-    if type(value) is str and len(value) >= 19 and value[10] == " ":
+    """'2026-06-16 11:57:13.345000' -> '2026-06-16T11:57:13.345000+00:00' (fractional digits kept as sent);
+    '2021-05-27T11:59:53.71+05:00' -> '2021-05-27T06:59:53.71+00:00'; '2021-01-01' -> '2021-01-01T00:00:00+00:00'.
+    Values that are not timestamps are returned unchanged."""
+    if type(value) is str and len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[10] == " " and value[20:].isdigit():
         return f"{value[:10]}T{value[11:]}+00:00"
-    return value
+    return _rfc3339_slow(value) if type(value) is str else value
+
+
+def _rfc3339_slow(value: str) -> str:
+    match = _TIMESTAMP.match(value.strip())
+    if not match:
+        return value
+    day, clock, fraction, zone = match.groups()
+    clock = clock or "00:00:00"
+    if len(clock) == 5:
+        clock += ":00"
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:
+        return value
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return f"{moment:%Y-%m-%dT%H:%M:%S}{fraction or ''}+00:00"
 
 
 def shape_event(event: dict[str, Any]) -> dict[str, Any]:

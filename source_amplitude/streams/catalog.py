@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Optional
 
-import requests
 from airbyte_cdk.models import SyncMode
 
-from source_amplitude.errors import DEFAULT_POLICY, IGNORE, Outcome
+from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record, annotation_v2_record, annotation_v3_record, list_field
+from source_amplitude.records import Record, annotation_v2_record, annotation_v3_record, object_items
 
 ANNOTATIONS_V3_PATH = "3/annotations"
 ANNOTATIONS_V2_PATH = "2/annotations"
@@ -22,8 +21,8 @@ class Cohorts(AmplitudeStream):
     def path(self, **_: Any) -> str:
         return "3/cohorts"
 
-    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Record]:
-        yield from list_field(response.json(), "cohorts")
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        return object_items(body, "cohorts")
 
 
 class EventsList(AmplitudeStream):
@@ -36,16 +35,16 @@ class EventsList(AmplitudeStream):
     def path(self, **_: Any) -> str:
         return "2/events/list"
 
-    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Record]:
-        yield from list_field(response.json(), "data")
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        return object_items(body, "data")
 
 
 class Annotations(AmplitudeStream):
     """v3 first; Amplitude replaced v2 in Dec 2025 but a project that does not serve v3 answers 404 there, and then
-    the v2 endpoint the official connector reads is used instead (amplitude-api.md §4)."""
+    the v2 endpoint the official connector reads is used instead (docs/amplitude-api-notes.md)."""
 
     primary_key = "id"
-    error_policy: ClassVar[Mapping[int, Outcome]] = {**DEFAULT_POLICY, 404: IGNORE}
+    policy: ClassVar[Policy] = DEFAULT_POLICY.but({404: skip()})  # not served: the next version is tried
 
     def stream_slices(self, **_: Any) -> Iterable[Optional[Mapping[str, Any]]]:
         return [{"path": ANNOTATIONS_V3_PATH}]
@@ -62,17 +61,12 @@ class Annotations(AmplitudeStream):
     ) -> Iterable[Record]:
         for path in (ANNOTATIONS_V3_PATH, ANNOTATIONS_V2_PATH):
             _, response = self._fetch_next_page({"path": path}, stream_state)
-            if response.ok:
+            if not self.skipped(response):
                 yield from self.parse_response(response, stream_slice={"path": path})
                 return
             self.logger.info(f"annotations: {path} is not served for this project, trying the next version")
         self.logger.warning("annotations: neither /api/3/annotations nor /api/2/annotations is served; no records")
 
-    def parse_response(
-        self, response: requests.Response, stream_slice: Optional[Mapping[str, Any]] = None, **_: Any
-    ) -> Iterable[Record]:
-        to_record = (
-            annotation_v3_record if (stream_slice or {}).get("path") == ANNOTATIONS_V3_PATH else annotation_v2_record
-        )
-        for item in list_field(response.json(), "data"):
-            yield to_record(item)
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        to_record = annotation_v3_record if stream_slice.get("path") == ANNOTATIONS_V3_PATH else annotation_v2_record
+        return [to_record(item) for item in object_items(body, "data")]

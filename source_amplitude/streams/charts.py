@@ -1,5 +1,5 @@
 """Saved charts: one stream chart_<id> per configured chart id, plus charts_metadata. Full refresh: a chart is an
-aggregate Amplitude recomputes. There is no Basic-auth endpoint to list charts (amplitude-api.md §3.13), so the ids
+aggregate Amplitude recomputes. There is no Basic-auth endpoint to list charts (docs/amplitude-api-notes.md), so the ids
 come from the config."""
 
 from __future__ import annotations
@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Optional
 
-import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.call_rate import APIBudget
-from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
 from source_amplitude.charts import chart_metadata, chart_records, parse_chart_csv
 from source_amplitude.config import AmplitudeConfig
-from source_amplitude.errors import DEFAULT_POLICY, IGNORE, AmplitudeErrorHandler, Outcome, amplitude_error_detail
+from source_amplitude.errors import DEFAULT_POLICY, Outcome, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record
+from source_amplitude.records import Record, UnexpectedAnswer, expect_object
 
 MISSING_CHART = (
     "Saved chart '{chart_id}' does not exist or this API key cannot read it (HTTP {{status}}: {{detail}}). "
@@ -30,12 +28,22 @@ def chart_csv_path(chart_id: str) -> str:
     return f"3/chart/{chart_id}/csv"
 
 
-def csv_text(response: requests.Response) -> str:
-    body = response.json()
-    text = body.get("data") if isinstance(body, dict) else None
+CHART_LEFT_OUT = (
+    "a saved chart is left out: {endpoint} answered HTTP {status} ({detail}); its own chart_<id> stream fails "
+    "with the reason"
+)
+
+
+def csv_text(body: Any) -> str:
+    text = expect_object(body, "the answer").get("data")
     if not isinstance(text, str):
-        raise ValueError("the chart answer has no CSV text under 'data'")
+        raise UnexpectedAnswer("an object with the chart's CSV text under 'data'")
     return text
+
+
+def chart_policy(chart_id: str) -> Policy:
+    missing = Outcome(ResponseAction.FAIL, FailureType.config_error, MISSING_CHART.format(chart_id=chart_id))
+    return DEFAULT_POLICY.but({403: missing, 404: missing})
 
 
 class ChartStream(AmplitudeStream):
@@ -49,9 +57,8 @@ class ChartStream(AmplitudeStream):
     def name(self) -> str:
         return f"chart_{self._chart_id}"
 
-    def get_error_handler(self) -> ErrorHandler:
-        missing = Outcome(ResponseAction.FAIL, FailureType.config_error, MISSING_CHART.format(chart_id=self._chart_id))
-        return AmplitudeErrorHandler(self.logger, {**DEFAULT_POLICY, 403: missing, 404: missing})
+    def error_policy(self) -> Policy:
+        return chart_policy(self._chart_id)
 
     def get_json_schema(self) -> Mapping[str, Any]:  # type: ignore[override]  # base is lru_cache-wrapped
         return ResourceSchemaLoader("source_amplitude").get_schema("chart")
@@ -59,8 +66,8 @@ class ChartStream(AmplitudeStream):
     def path(self, **_: Any) -> str:
         return chart_csv_path(self._chart_id)
 
-    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Record]:
-        yield from chart_records(self._chart_id, parse_chart_csv(csv_text(response)))
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        return chart_records(self._chart_id, parse_chart_csv(csv_text(body)))
 
 
 class ChartsMetadata(AmplitudeStream):
@@ -68,7 +75,7 @@ class ChartsMetadata(AmplitudeStream):
     with a WARN here; its own chart_<id> stream fails with the reason."""
 
     primary_key = "chart_id"
-    error_policy: ClassVar[Mapping[int, Outcome]] = {**DEFAULT_POLICY, 403: IGNORE, 404: IGNORE}
+    policy: ClassVar[Policy] = DEFAULT_POLICY.but({403: skip(CHART_LEFT_OUT), 404: skip(CHART_LEFT_OUT)})
 
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
         super().__init__(config, api_budget)
@@ -84,12 +91,6 @@ class ChartsMetadata(AmplitudeStream):
         assert stream_slice is not None
         return chart_csv_path(stream_slice["chart_id"])
 
-    def parse_response(
-        self, response: requests.Response, stream_slice: Optional[Mapping[str, Any]] = None, **_: Any
-    ) -> Iterable[Record]:
-        assert stream_slice is not None
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
         chart_id = stream_slice["chart_id"]
-        if not response.ok:
-            self.logger.warning(f"charts_metadata: chart '{chart_id}' left out: {amplitude_error_detail(response)}")
-            return
-        yield chart_metadata(chart_id, parse_chart_csv(csv_text(response)))
+        return [chart_metadata(chart_id, parse_chart_csv(csv_text(body)))]

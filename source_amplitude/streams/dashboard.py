@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-import requests
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.core import StreamData
 
-from source_amplitude.config import AmplitudeConfig
+from source_amplitude.config import AmplitudeConfig, ConfigError
 from source_amplitude.dates import date_slices, parse_state_date
+from source_amplitude.errors import (
+    DEFAULT_POLICY,
+    GROUP_BY_COUNTRY_HINT,
+    REJECTED,
+    Hint,
+    Policy,
+    unusable_state_message,
+)
+from source_amplitude.export.state import quote
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record, active_users_records, average_session_length_records
+from source_amplitude.records import Parsed, Record, active_users_records, average_session_length_records
 from source_amplitude.settings import DASHBOARD_LOOKBACK_DAYS, DASHBOARD_MAX_SLICE_DAYS
 
 DASHBOARD_DATE_FORMAT = "%Y%m%d"
@@ -23,8 +32,9 @@ DASHBOARD_DATE_FORMAT = "%Y%m%d"
 
 class DashboardStream(AmplitudeStream, ABC):
     """Daily figures requested in slices of at most 30 days (start/end are inclusive YYYYMMDD in the project's time
-    zone, amplitude-api.md §3.2). State is {"date": "YYYY-MM-DD"}: the last day of the last slice fully read, never
-    after `today`. Incremental syncs restart DASHBOARD_LOOKBACK_DAYS before it, because recent days still change."""
+    zone, docs/amplitude-api-notes.md). State is {"date": "YYYY-MM-DD"}: the last day of the last slice fully read,
+    never after `today`. Incremental syncs restart DASHBOARD_LOOKBACK_DAYS before it, because recent days still
+    change."""
 
     primary_key = "date"
     cursor_field = "date"
@@ -40,7 +50,16 @@ class DashboardStream(AmplitudeStream, ABC):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._cursor_date = parse_state_date((value or {}).get("date"))
+        if not value:
+            self._cursor_date = None
+            return
+        if not isinstance(value, Mapping):
+            raise ConfigError(unusable_state_message(self.name, f"the state is {quote(value)}, not an object"))
+        raw = value.get("date")
+        self._cursor_date = parse_state_date(raw)
+        if raw and self._cursor_date is None:
+            detail = f"date is {quote(raw)}, not a day such as '2024-01-31'"
+            raise ConfigError(unusable_state_message(self.name, detail))
 
     def stream_slices(
         self,
@@ -73,17 +92,24 @@ class DashboardStream(AmplitudeStream, ABC):
             slice_end = date.fromisoformat(stream_slice["end"])
             self._cursor_date = max(self._cursor_date or slice_end, slice_end)
 
-    def parse_response(self, response: requests.Response, **_: Any) -> Iterator[Record]:
-        yield from self.parse_body(response.json())
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        parsed = self.parse_dashboard(body)
+        for warning in parsed.warnings:
+            self.logger.warning(f"{self.name} {stream_slice.get('start')}..{stream_slice.get('end')}: {warning}")
+        return parsed.records
 
     @abstractmethod
     def metric_params(self) -> Mapping[str, str]: ...
 
     @abstractmethod
-    def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]: ...
+    def parse_dashboard(self, body: Any) -> Parsed: ...
 
 
 class ActiveUsers(DashboardStream):
+    policy: ClassVar[Policy] = DEFAULT_POLICY.but(
+        {400: replace(REJECTED, hint=Hint("Invalid user property country", GROUP_BY_COUNTRY_HINT))}
+    )
+
     @property
     def name(self) -> str:
         return "active_users"
@@ -97,7 +123,7 @@ class ActiveUsers(DashboardStream):
             params["g"] = "country"
         return params
 
-    def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]:
+    def parse_dashboard(self, body: Any) -> Parsed:
         return active_users_records(body)
 
 
@@ -112,5 +138,5 @@ class AverageSessionLength(DashboardStream):
     def metric_params(self) -> Mapping[str, str]:
         return {}
 
-    def parse_body(self, body: Mapping[str, Any]) -> Iterator[Record]:
+    def parse_dashboard(self, body: Any) -> Parsed:
         return average_session_length_records(body)

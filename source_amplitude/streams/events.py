@@ -1,15 +1,18 @@
 """events: exactly-once raw events from the Export API.
 
-One slice per upload hour, so STATE follows every hour. Hours are fetched in windows of `request_time_range` hours:
-the first hour of a window downloads the window's archive to a temporary directory, the window's hours are read from
-it in order, and the directory is removed after the window's last hour (or on any failure)."""
+One slice per upload hour, so STATE follows every hour. A sync reads the hours still pending from earlier syncs
+(Amplitude had not published them, or not all their partitions: export/state.py), then every hour after the cursor
+up to the last complete one. Consecutive hours are fetched in windows of `request_time_range` hours: the first hour
+of a window downloads the window's archive to a temporary directory, the window's hours are read from it in order
+(each only from the members named for it, skipping partitions already emitted), and the directory is removed after
+the window's last hour (or on any failure)."""
 
 from __future__ import annotations
 
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Optional, Union
@@ -29,25 +32,34 @@ from airbyte_cdk.sources.streams.http.request_window_split_exception import Requ
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.config import AmplitudeConfig, ConfigError
-from source_amplitude.errors import DEFAULT_POLICY, IGNORE, Outcome
+from source_amplitude.errors import DEFAULT_POLICY, Outcome, Policy, skip, unusable_state_message
 from source_amplitude.export.archive import (
     ArchiveError,
     ArchiveReader,
+    Members,
     NotEnoughDisk,
+    archive_members,
     remove_quietly,
     save_response,
     validate_archive,
 )
 from source_amplitude.export.hours import (
     HOUR,
-    ExportState,
+    UnexpectedMemberName,
     export_hour,
     floor_hour,
-    hours_between,
     last_complete_hour,
-    parse_export_state,
+    parse_export_hour,
 )
 from source_amplitude.export.shaping import parse_line, record_messages
+from source_amplitude.export.state import (
+    LATE_DATA_GRACE_HOURS,
+    ExportState,
+    HourOutcome,
+    UnusableState,
+    missing_partitions,
+    parse_export_state,
+)
 from source_amplitude.http import AmplitudeStream
 from source_amplitude.protocol import RecordBatch
 
@@ -64,7 +76,9 @@ class Window:
     reader: Optional[ArchiveReader]  # None: Amplitude has no data for the window (404)
     size_bytes: int
     started: float
+    to_read: dict[datetime, frozenset[int]] = field(default_factory=dict)  # hour -> partitions read from the archive
     records: int = 0
+    pending: int = 0  # hours of the window Amplitude had not (fully) published
 
     def covers(self, hour: datetime) -> bool:
         return self.first <= hour <= self.last
@@ -79,14 +93,18 @@ class Window:
 class Events(AmplitudeStream):
     primary_key = "uuid"
     cursor_field = "server_upload_time"
-    # amplitude-api.md §2.4: 404 = no data in the range; 400 = over 4 GB; 504 = timed out: a smaller range fixes both.
-    error_policy: ClassVar[Mapping[int, Outcome]] = {**DEFAULT_POLICY, 404: IGNORE, 400: SPLIT, 504: SPLIT}
+    # docs/amplitude-api-notes.md: 404 = no data in the range (yet); 400 = over 4 GB; 504 = timed out: a smaller range
+    # fixes both. The answer is a zip, not JSON.
+    policy: ClassVar[Policy] = DEFAULT_POLICY.but({404: skip(), 400: SPLIT, 504: SPLIT}, json_body=False)
     stream_body = True  # archives go to disk as they arrive, never into memory
 
     def __init__(self, config: AmplitudeConfig, now: datetime, emit_batches: bool = False) -> None:
+        self._now = now
         self._last_hour = last_complete_hour(now)
         self._emit_batches = emit_batches
         self._exported = ExportState()
+        self._plan: list[datetime] = []
+        self._position: dict[datetime, int] = {}
         self._window: Optional[Window] = None
         self._records_so_far = 0
         self._hours_so_far = 0
@@ -100,10 +118,8 @@ class Events(AmplitudeStream):
     def state(self, value: MutableMapping[str, Any]) -> None:
         try:
             self._exported = parse_export_state(value)
-        except ValueError as error:
-            raise ConfigError(
-                f"The saved state of the events stream is not valid ({error}). Reset the stream."
-            ) from error
+        except UnusableState as error:
+            raise ConfigError(unusable_state_message(self.name, str(error))) from error
 
     def path(self, **_: Any) -> str:
         return "2/export"
@@ -111,22 +127,31 @@ class Events(AmplitudeStream):
     def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
         return {"start": stream_slice["start"], "end": stream_slice["end"]}
 
-    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
-        raise NotImplementedError("events are read from the downloaded archive, not from a response")
-
-    def first_hour(self) -> datetime:
-        start = floor_hour(self._config.start_date)
-        if self._exported.last_exported_hour is not None:
-            return max(start, self._exported.last_exported_hour + HOUR)  # a later start_date wins
-        return start
-
     def stream_slices(
         self,
         sync_mode: SyncMode,
         cursor_field: Optional[list[str]] = None,
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Optional[Mapping[str, Any]]]:
-        for hour in hours_between(self.first_hour(), self._last_hour):
+        start = floor_hour(self._config.start_date)  # a start_date later than the state wins
+        self._exported = self._exported.without_pending_before(start)
+        cursor = self._exported.cursor
+        if cursor is not None and cursor > floor_hour(self._now):
+            self.logger.warning(
+                f"events: the saved state says upload hour {export_hour(cursor)} was read, which is later than now "
+                f"({self._now:%Y-%m-%dT%H:%MZ}); nothing is read. If the state was edited or the clock was wrong, "
+                "clear the events stream's data (reset) to start again from start_date."
+            )
+            return
+        self._plan = self._exported.hours_to_read(start, self._last_hour)
+        self._position = {hour: index for index, hour in enumerate(self._plan)}
+        pending = [hour for hour in self._plan if hour in self._exported.pending]
+        if pending:
+            self.logger.info(
+                f"events: asking again for {len(pending)} upload hour(s) Amplitude had not fully published "
+                f"({export_hour(pending[0])}..{export_hour(pending[-1])})"
+            )
+        for hour in self._plan:
             yield {"hour": export_hour(hour)}
 
     def read_records(  # type: ignore[override]  # it may also yield RecordBatch: see protocol.py
@@ -137,20 +162,43 @@ class Events(AmplitudeStream):
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Union[StreamData, RecordBatch]]:
         assert stream_slice is not None
-        hour = datetime.strptime(stream_slice["hour"], "%Y%m%dT%H").replace(tzinfo=self._last_hour.tzinfo)
+        hour = parse_export_hour(stream_slice["hour"])
         try:
             window = self._window if self._window and self._window.covers(hour) else self._open_window(hour)
             yield from self._hour_records(window, hour)
         except BaseException:
             self._close_window()
             raise
-        self._exported = ExportState(hour, self._exported.window_hours)
+        self._exported, outcome = self._exported.after_hour(hour, window.to_read.get(hour, frozenset()), self._now)
+        window.pending += outcome.pending
+        self._report(outcome, window.to_read.get(hour, frozenset()))
         self._hours_so_far += 1
         if hour == window.last:
             yield from self._finish_window(window)
 
+    def _report(self, outcome: HourOutcome, emitted: frozenset[int]) -> None:
+        hour = export_hour(outcome.hour)
+        if outcome.was_pending and emitted:
+            late = (self._now - outcome.hour - HOUR).total_seconds() / 3600
+            self.logger.warning(
+                f"events: upload hour {hour} arrived late: partition(s) {_numbers(emitted)} were published between "
+                f"the previous sync and now, {late:.0f} h after the hour ended (Amplitude documents about 2 h); "
+                "their events were emitted now."
+            )
+        if outcome.given_up and outcome.delivered:
+            missing = _numbers(missing_partitions(outcome.delivered))
+            self.logger.warning(
+                f"events: upload hour {hour} is still missing partition(s) {missing} "
+                f"more than {LATE_DATA_GRACE_HOURS} h after it ended; the partitions Amplitude published were emitted "
+                "and the hour is no longer asked for."
+            )
+        elif outcome.given_up and outcome.was_pending:
+            self.logger.info(
+                f"events: upload hour {hour} still has no data {LATE_DATA_GRACE_HOURS} h after it ended: an empty hour"
+            )
+
     def _hour_records(self, window: Window, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        if window.reader is None:
+        if window.reader is None or not window.to_read.get(hour):
             return
         try:
             if self._emit_batches:
@@ -172,13 +220,14 @@ class Events(AmplitudeStream):
     def _finish_window(self, window: Window) -> Iterator[StreamData]:
         seconds = time.monotonic() - window.started
         hours = int((window.last - window.first) / HOUR) + 1
+        not_published = f", {window.pending} h not published yet (kept pending)" if window.pending else ""
         self.logger.info(
             f"events: upload hours {export_hour(window.first)}..{export_hour(window.last)} ({hours} h): "
-            f"{window.size_bytes / 1e6:.1f} MB, {window.records} records in {seconds:.1f} s"
+            f"{window.size_bytes / 1e6:.1f} MB, {window.records} records in {seconds:.1f} s{not_published}"
         )
         self._records_so_far += window.records
         self._close_window()
-        remaining_hours = int((self._last_hour - window.last) / HOUR)
+        remaining_hours = len(self._plan) - self._position[window.last] - 1
         if self._hours_so_far:
             per_hour = self._records_so_far / self._hours_so_far
             yield AirbyteTraceMessage(
@@ -200,7 +249,7 @@ class Events(AmplitudeStream):
         self._close_window()
         window_hours = min(self._config.request_time_range_hours, self._exported.window_hours or 10**6)
         while True:
-            last = min(first + timedelta(hours=window_hours - 1), self._last_hour)
+            last = self._window_end(first, window_hours)
             try:
                 self._window = self._download(first, last)
             except RequestWindowSplitRequiredException as split:
@@ -216,8 +265,21 @@ class Events(AmplitudeStream):
                 self.logger.info(f"events: {split.error_message}; retrying with {window_hours}-hour windows")
                 continue
             if window_hours < self._config.request_time_range_hours:
-                self._exported = ExportState(self._exported.last_exported_hour, window_hours)
+                self._exported = self._exported.with_window(window_hours)
             return self._window
+
+    def _window_end(self, first: datetime, window_hours: int) -> datetime:
+        """The last hour of the window starting at `first`: at most `window_hours` consecutive hours of the plan."""
+        index = self._position[first]
+        last = first
+        while (
+            index + 1 < len(self._plan)
+            and self._plan[index + 1] == last + HOUR
+            and last - first < timedelta(hours=window_hours - 1)
+        ):
+            index += 1
+            last = self._plan[index]
+        return last
 
     def _download(self, first: datetime, last: datetime) -> Window:
         params = {"start": export_hour(first), "end": export_hour(last)}
@@ -228,20 +290,16 @@ class Events(AmplitudeStream):
             directory = Path(tempfile.mkdtemp(prefix="amplitude-export-"))
             try:
                 _, response = self._fetch_next_page(params, None)
-                if not response.ok:  # the policy let a 404 through: no data in this window
+                if self.skipped(response):  # the policy's 404: no data in this window
                     remove_quietly(directory)
                     return Window(first, last, None, None, 0, started)
                 archive = directory / "export.zip"
                 size = save_response(response, archive)
                 validate_archive(archive)
-                reader = ArchiveReader(archive)
-                outside = [hour for hour in reader.hours if not first <= hour <= last]
-                if outside:  # never seen; those hours are still read from their own windows
-                    self.logger.warning(
-                        f"events: the export of {params['start']}..{params['end']} also holds hours "
-                        f"{', '.join(map(export_hour, outside))}; they are read with their own window"
-                    )
-                return Window(first, last, directory, reader, size, started)
+                members = self._members(archive, params)
+                to_read = self._partitions_to_read(members, first, last)
+                plan = [(hour, [members[hour][n] for n in sorted(parts)]) for hour, parts in to_read.items()]
+                return Window(first, last, directory, ArchiveReader(archive, plan), size, started, to_read)
             except BROKEN_DOWNLOAD_ERRORS as error:
                 remove_quietly(directory)
                 if attempt > max_retries:
@@ -256,6 +314,14 @@ class Events(AmplitudeStream):
                     f"events: broken download of {params['start']}..{params['end']} ({error}); retry in {wait:.1f} s"
                 )
                 time.sleep(wait)
+            except UnexpectedMemberName as error:
+                remove_quietly(directory)
+                raise AirbyteTracedException(
+                    message=f"Amplitude's export of upload hours {params['start']}..{params['end']} cannot be read: "
+                    f"{error}, so the upload hour it holds is unknown. Nothing from {params['start']} on was saved. "
+                    "Amplitude may have changed its export format: please report this with the member name.",
+                    failure_type=FailureType.system_error,
+                ) from error
             except NotEnoughDisk as error:
                 remove_quietly(directory)
                 raise ConfigError(
@@ -266,3 +332,27 @@ class Events(AmplitudeStream):
                 remove_quietly(directory)
                 raise
         raise AssertionError("unreachable")
+
+    def _members(self, archive: Path, params: Mapping[str, str]) -> Members:
+        members = archive_members(archive)
+        first, last = parse_export_hour(params["start"]), parse_export_hour(params["end"])
+        outside = [hour for hour in members if not first <= hour <= last]
+        if outside:  # never seen; each hour is read only from its own window, under its own name
+            self.logger.warning(
+                f"events: the export of {params['start']}..{params['end']} also holds upload hours "
+                f"{', '.join(map(export_hour, sorted(outside)))}; they are not read from it"
+            )
+        return members
+
+    def _partitions_to_read(self, members: Members, first: datetime, last: datetime) -> dict[datetime, frozenset[int]]:
+        """For each hour of the window, the partitions in the archive not emitted by an earlier sync."""
+        to_read = {}
+        hour = first
+        while hour <= last:
+            to_read[hour] = frozenset(members.get(hour, {})) - self._exported.delivered(hour)
+            hour += HOUR
+        return to_read
+
+
+def _numbers(partitions: Iterable[int]) -> str:
+    return ", ".join(f"#{n}" for n in sorted(partitions))

@@ -1,4 +1,4 @@
-"""The event taxonomy (amplitude-api.md §5.4): event_types, event_properties, user_properties, event_categories.
+"""The event taxonomy (docs/amplitude-api-notes.md): event_types, event_properties, user_properties, event_categories.
 
 Answers are {"success": true, "data": [...]}. A plan or key without taxonomy access answers a 4xx with
 {"success": false, "errors": [{"message": ...}]}: that stream is skipped with a WARN quoting Amplitude, and the sync
@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Union
 
-import requests
-
-from source_amplitude.errors import DEFAULT_POLICY, IGNORE, Outcome, amplitude_error_detail
+from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record, list_field
+from source_amplitude.records import Record, object_items
 
-NO_ACCESS_POLICY: Mapping[int, Outcome] = {**DEFAULT_POLICY, 400: IGNORE, 401: IGNORE, 403: IGNORE, 404: IGNORE}
+TAXONOMY_REFUSED = "skipped, Amplitude refused the taxonomy API (HTTP {status}): {detail}"
+NO_ACCESS = skip(TAXONOMY_REFUSED)
+NO_ACCESS_POLICY = DEFAULT_POLICY.but({400: NO_ACCESS, 401: NO_ACCESS, 403: NO_ACCESS, 404: NO_ACCESS})
 
 
 class TaxonomyStream(AmplitudeStream):
-    error_policy: ClassVar[Mapping[int, Outcome]] = NO_ACCESS_POLICY
+    policy: ClassVar[Policy] = NO_ACCESS_POLICY
     taxonomy_path: ClassVar[str]
     stream_name: ClassVar[str]
     include_deleted: ClassVar[bool] = True
@@ -34,15 +34,8 @@ class TaxonomyStream(AmplitudeStream):
     def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
         return {"showDeleted": "true"} if self.include_deleted else {}
 
-    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Record]:
-        if not response.ok:  # the policy lets "no taxonomy access" through instead of failing the sync
-            self.logger.warning(
-                f"{self.name}: skipped, Amplitude refused the taxonomy API (HTTP {response.status_code}): "
-                f"{amplitude_error_detail(response)}"
-            )
-            return
-        for item in list_field(response.json(), "data"):
-            yield self.record(item)
+    def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
+        return [self.record(dict(item)) for item in object_items(body, "data")]
 
     def record(self, item: Record) -> Record:
         return item

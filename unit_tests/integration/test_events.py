@@ -25,7 +25,11 @@ def test_given_the_recorded_archive_when_read_then_three_reshaped_events_and_hou
     assert records[0]["uuid"] == "dce23c5f-7e0e-47df-b6ea-632fdb1084c2"
     assert len(records) == 3
     assert records[0]["client_event_time"] == "2026-06-16T11:57:13.345000+00:00"
-    assert output.most_recent_state.stream_state.__dict__ == {"server_upload_time": "20260616T11", "state_version": 1}
+    assert output.most_recent_state.stream_state.__dict__ == {
+        "server_upload_time": "20260616T11",
+        "state_version": 2,
+        "pending_hours": {},
+    }
 
 
 def test_given_the_recorded_404_when_read_then_no_records_and_state_moves_on() -> None:

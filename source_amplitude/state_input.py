@@ -1,0 +1,63 @@
+"""The `--state` file, checked before the CDK parses it: anything the connector cannot use fails as a config_error
+that names the stream, quotes what was found and says how to fix it (the CDK's own answer is "Something went wrong").
+Pure: JSON in, state messages out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
+
+from source_amplitude.config import ConfigError
+from source_amplitude.errors import unusable_state_message
+from source_amplitude.export.state import quote
+
+WHOLE_STATE_MESSAGE = (
+    "The saved state cannot be used: {detail}. It should be a JSON list of Airbyte state messages (or an object of "
+    "stream name -> stream state). Clear (reset) the connection's data, or fix the state file, so that every stream "
+    "starts again from start_date."
+)
+
+
+def state_messages(raw: Any) -> list[AirbyteStateMessage]:
+    if raw is None or raw == [] or raw == {}:
+        return []
+    if isinstance(raw, Mapping):  # the legacy form: {"events": {...}, "active_users": {...}}
+        if "type" in raw or "stream" in raw:
+            raw = [raw]
+        else:
+            return [_stream_message(name, state) for name, state in raw.items()]
+    if not isinstance(raw, list):
+        raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it is {quote(raw)}"))
+    messages = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it holds {quote(item)}, not a state message"))
+        stream = item.get("stream")
+        if item.get("type") in (None, "STREAM") and stream is not None:
+            if not isinstance(stream, Mapping) or not isinstance(stream.get("stream_descriptor"), Mapping):
+                raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it holds {quote(item)}, not a state message"))
+            name = str(stream["stream_descriptor"].get("name"))
+            _check_stream_state(name, stream.get("stream_state"))
+        if item.get("type") == "LEGACY" and isinstance(item.get("data"), Mapping):
+            messages += [_stream_message(name, state) for name, state in item["data"].items()]
+            continue
+        try:
+            messages.append(AirbyteStateMessageSerializer.load(dict(item)))
+        except Exception as error:  # the serializer's own errors say nothing a user can act on
+            detail = f"it holds {quote(item)}, not a state message"
+            raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=detail)) from error
+    return messages
+
+
+def _check_stream_state(name: str, state: Any) -> None:
+    if state is not None and not isinstance(state, Mapping):
+        raise ConfigError(unusable_state_message(name, f"stream_state is {quote(state)}, not an object"))
+
+
+def _stream_message(name: str, state: Any) -> AirbyteStateMessage:
+    _check_stream_state(name, state)
+    return AirbyteStateMessageSerializer.load(
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}}
+    )
