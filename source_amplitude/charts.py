@@ -1,7 +1,7 @@
 """Saved-chart CSV (GET /api/3/chart/{id}/csv answers JSON {"data": "<CSV>"}): parse and unpivot. Pure.
 
-The recorded layout (shared/recorded/chart_csv.json): every cell quoted, text cells prefixed with a TAB, CRLF; a
-preamble of single-cell rows (title, description, blank, metric, event line(s), blank), then a header row whose first
+The recorded layout (unit_tests/resources/recorded/chart_csv.json): every cell quoted, text cells prefixed with a
+TAB, CRLF; a preamble (title, description, blank, metric, event line(s), blank), then a header row whose first
 cell(s) name the row labels (e.g. "Segment", or one column per group-by) followed by the x-axis values (dates, funnel
 steps, retention days), then one row per segment or group. Blank label cells repeat the label above (forward-fill)."""
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -46,45 +47,76 @@ def parse_number(cell: str) -> Optional[float]:
 
 
 def parse_chart_csv(text: str) -> ChartTable:
-    rows = list(csv.reader(io.StringIO(text)))
-    header_index = next((i for i, row in enumerate(rows) if len(row) > 1), None)
-    preamble = rows if header_index is None else rows[:header_index]
-    blocks: list[list[str]] = [[]]
-    for row in preamble:
-        cell = _text(row[0]) if row else ""
-        if cell:
-            blocks[-1].append(cell)
-        elif blocks[-1]:
-            blocks.append([])
-    first = blocks[0] if blocks else []
-    second = blocks[1] if len(blocks) > 1 else []
-    if header_index is None:
-        return ChartTable(_first(first), _second(first), _first(second), tuple(second[1:]), (), (), ())
-    data_rows = [row for row in rows[header_index + 1 :] if any(cell.strip() for cell in row)]
-    label_count = max([_leading_text_cells(row) for row in data_rows] or [1])
-    label_count = max(1, min(label_count, len(rows[header_index]) - 1))
-    header = [_text(cell) for cell in rows[header_index]]
+    """The layout is blocks of rows separated by blank rows: [title, description], [metric, events...], then the
+    table. Preamble rows may hold several cells (a funnel lists its steps' events on one line, a retention chart its
+    starting and returning events), so blocks, not cell counts, tell the preamble from the table."""
+    blocks = _blocks(list(csv.reader(io.StringIO(text))))
+    if len(blocks) >= 3:
+        preamble, table = blocks[:2], [row for block in blocks[2:] for row in block]
+    elif len(blocks) == 2 and len(blocks[1][0]) > 1:
+        preamble, table = blocks[:1], blocks[1]
+    elif len(blocks) == 1 and len(blocks[0]) > 1 and len(blocks[0][0]) > 1:
+        preamble, table = [], blocks[0]
+    else:
+        preamble, table = blocks, []
+    title_cells = _cells(preamble[0]) if preamble else []
+    metric_cells = _cells(preamble[1]) if len(preamble) > 1 else []
+    title, description = _first(title_cells), _second(title_cells)
+    metric, events = _first(metric_cells), tuple(metric_cells[1:])
+    if not table:
+        return ChartTable(title, description, metric, events, (), (), ())
+    header = [_text(cell) for cell in table[0]]
+    data_rows = table[1:]
+    label_count = _label_count(data_rows)
+    label_count = max(1, min(label_count, len(header) - 1))
     parsed_rows = []
     previous: list[str] = [""] * label_count
     for row in data_rows:
-        labels = [_text(cell) for cell in row[:label_count]]
+        labels = [_text(cell) for cell in [*row, *[""] * label_count][:label_count]]
         labels = [label or previous[i] for i, label in enumerate(labels)]  # forward-fill group-by labels
         previous = labels
         values = [*row[label_count:], *[""] * (len(header) - len(row))][: len(header) - label_count]
         parsed_rows.append((tuple(labels), tuple(values)))
     return ChartTable(
-        _first(first),
-        _second(first),
-        _first(second),
-        tuple(second[1:]),
+        title,
+        description,
+        metric,
+        events,
         tuple(header[:label_count]),
         tuple(header[label_count:]),
         tuple(parsed_rows),
     )
 
 
+def _is_blank(row: list[str]) -> bool:
+    return not any(_text(cell) for cell in row)
+
+
+def _blocks(rows: list[list[str]]) -> list[list[list[str]]]:
+    blocks: list[list[list[str]]] = [[]]
+    for row in rows:
+        if not _is_blank(row):
+            blocks[-1].append(row)
+        elif blocks[-1]:
+            blocks.append([])
+    return [block for block in blocks if block]
+
+
+def _cells(block: list[list[str]]) -> list[str]:
+    """The non-blank cells of a preamble block, row by row."""
+    return [_text(cell) for row in block for cell in row if _text(cell)]
+
+
+def _label_count(rows: list[list[str]]) -> int:
+    """Label cells are text (TAB-prefixed); a blank first cell is a label repeated from the row above. The count
+    most rows agree on wins (ties: the larger), so one row whose values are text or blank shifts nothing."""
+    counts = Counter(_leading_text_cells(row) for row in rows)
+    if not counts:
+        return 1
+    return max(counts, key=lambda count: (counts[count], count))
+
+
 def _leading_text_cells(row: list[str]) -> int:
-    """Label cells are text (TAB-prefixed); a blank first cell is a label repeated from the row above."""
     count = 0
     for index, cell in enumerate(row):
         if not (cell.startswith("\t") or (index == 0 and cell == "")):
@@ -93,12 +125,12 @@ def _leading_text_cells(row: list[str]) -> int:
     return count
 
 
-def _first(block: list[str]) -> Optional[str]:
-    return block[0] if block else None
+def _first(cells: list[str]) -> Optional[str]:
+    return cells[0] if cells else None
 
 
-def _second(block: list[str]) -> Optional[str]:
-    return block[1] if len(block) > 1 else None
+def _second(cells: list[str]) -> Optional[str]:
+    return cells[1] if len(cells) > 1 else None
 
 
 def chart_records(chart_id: str, table: ChartTable) -> list[dict[str, Any]]:
@@ -130,7 +162,7 @@ def chart_metadata(chart_id: str, table: ChartTable) -> dict[str, Any]:
         "event": ", ".join(table.events) or None,
         "events": list(table.events),
         "dimension": table.dimension_name or None,
-        "filters": None,  # the CSV does not carry them and no Basic-auth endpoint exposes them (amplitude-api.md §3.13)
+        "filters": None,  # not in the CSV, and no Basic-auth endpoint exposes them (docs/amplitude-api-notes.md)
         "row_count": len(table.rows),
         "column_count": len(table.columns),
     }

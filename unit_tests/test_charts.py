@@ -124,3 +124,61 @@ def test_several_segments_are_several_rows() -> None:
         ("New users", "2026-06-01", 1.5, 2, 0),
         ("New users", "2026-06-02", 0.0, 2, 1),
     ]
+
+
+def test_a_funnel_whose_preamble_lists_its_step_events_on_one_line_keeps_rows_and_columns_in_place() -> None:
+    funnel = csv_text(
+        [
+            ["\tCheckout funnel"],
+            ["\tFrom view to purchase"],
+            [],
+            ["\tConversion", "\tpage_view", "\tadd_to_cart", "\tpurchase"],  # several cells: not the header
+            [],
+            ["\tSegment", "\tStep 1: page_view", "\tStep 2: add_to_cart", "\tStep 3: purchase"],
+            ["\tAll Users", "1,000", "250", "8.5%"],
+            ["\tPaying users", "100", "", "\t-"],  # a blank and a text value do not shift the labels
+        ]
+    )
+    table = parse_chart_csv(funnel)
+    assert (table.title, table.description, table.metric) == ("Checkout funnel", "From view to purchase", "Conversion")
+    assert table.events == ("page_view", "add_to_cart", "purchase")
+    assert table.label_headers == ("Segment",)
+    assert table.columns == ("Step 1: page_view", "Step 2: add_to_cart", "Step 3: purchase")
+    records = chart_records("f", table)
+    assert [(r["dimension_value"], r["segment"], r["value"]) for r in records] == [
+        ("All Users", "Step 1: page_view", 1000.0),
+        ("All Users", "Step 2: add_to_cart", 250.0),
+        ("All Users", "Step 3: purchase", 8.5),
+        ("Paying users", "Step 1: page_view", 100.0),
+        ("Paying users", "Step 2: add_to_cart", None),
+        ("Paying users", "Step 3: purchase", None),
+    ]
+
+
+def test_a_retention_chart_with_start_and_return_events_on_one_line() -> None:
+    retention = csv_text(
+        [
+            ["\tWeek 1 retention"],
+            [],
+            ["\tRetention", "\tStarting event: sign_up", "\tReturning event: any active event"],
+            [],
+            ["\tSegment", "\tUsers", "\tDay 0", "\tDay 1", "\tDay 7"],
+            ["\tAll Users", "1,200", "100%", "45.5%", "20%"],
+            ["\tUnited States", "400", "100%", "50%", ""],
+        ]
+    )
+    table = parse_chart_csv(retention)
+    assert table.title == "Week 1 retention" and table.metric == "Retention"
+    assert table.events == ("Starting event: sign_up", "Returning event: any active event")
+    assert table.columns == ("Users", "Day 0", "Day 1", "Day 7")
+    values = {(r["dimension_value"], r["segment"]): r["value"] for r in chart_records("r", table)}
+    assert values[("All Users", "Users")] == 1200.0
+    assert values[("All Users", "Day 1")] == 45.5
+    assert values[("United States", "Day 7")] is None
+    assert len(values) == 8
+
+
+def test_a_table_without_a_preamble_is_still_a_table() -> None:
+    bare = csv_text([["\tSegment", "\t2026-06-01"], ["\tAll Users", "3"]])
+    records = chart_records("b", parse_chart_csv(bare))
+    assert [(r["dimension_value"], r["segment"], r["value"]) for r in records] == [("All Users", "2026-06-01", 3.0)]

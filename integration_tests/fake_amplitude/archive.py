@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
@@ -42,14 +42,20 @@ def _chunks(events: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[s
 
 
 def write_export_zip(
-    sink: IO[bytes], app_id: int, hours: Iterable[tuple[datetime, Iterable[dict[str, Any]]]], events_per_member: int
+    sink: IO[bytes],
+    app_id: int,
+    hours: Iterable[tuple[datetime, Iterable[dict[str, Any]]]],
+    events_per_member: int,
+    published: Callable[[datetime, int], bool] = lambda hour, partition: True,
 ) -> int:
-    """Write the archive for (upload hour, events) pairs to `sink`; hours without events get no member.
-    Returns the number of events written."""
+    """Write the archive for (upload hour, events) pairs to `sink`; hours without events get no member, and neither
+    do partitions not `published` yet. Returns the number of events written."""
     written = 0
     with zipfile.ZipFile(_Unseekable(sink), "w", compression=zipfile.ZIP_STORED) as archive:
         for hour, events in hours:
             for partition, chunk in enumerate(_chunks(events, events_per_member)):
+                if not published(hour, partition):
+                    continue
                 payload = b"".join(orjson.dumps(event) + b"\n" for event in chunk)
                 with archive.open(member_name(app_id, hour, partition), "w") as member:
                     member.write(gzip.compress(payload, compresslevel=1, mtime=0))

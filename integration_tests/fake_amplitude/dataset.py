@@ -89,6 +89,15 @@ class Dataset:
         """The first hour after the data."""
         return self.first_hour + timedelta(hours=self.hours)
 
+    @property
+    def partitions_per_hour(self) -> int:
+        return max(1, -(-self.events_per_hour // self.events_per_member))
+
+    def partition_uuids(self, hour: datetime, partition: int) -> set[str]:
+        events = list(self.events_in_hour(hour))
+        chunk = events[partition * self.events_per_member : (partition + 1) * self.events_per_member]
+        return {event["uuid"] for event in chunk}
+
     def upload_hours(self) -> Iterator[datetime]:
         for offset in range(self.hours):
             yield self.first_hour + timedelta(hours=offset)

@@ -59,6 +59,12 @@ class FakeState:
     api_key: str = DEFAULT_API_KEY
     secret_key: str = DEFAULT_SECRET_KEY
     visible_until: Optional[datetime] = None  # upload hours at or after this are not exported yet (None: all)
+    # Publication: with `clock` set, partition n of upload hour H is exported only from H + 1 h + its delay on:
+    # late_partitions[(H, n)], else late_hours[H], else publish_delay (Amplitude documents about 2 h).
+    clock: Optional[datetime] = None
+    publish_delay: timedelta = timedelta(hours=2)
+    late_hours: dict[datetime, timedelta] = field(default_factory=dict)
+    late_partitions: dict[tuple[datetime, int], timedelta] = field(default_factory=dict)
     max_export_events: Optional[int] = None  # more events in one export -> 400 (Amplitude: "over 4 GB")
     timeout_export_events: Optional[int] = None  # more events in one export -> 504
     serve_annotations_v3: bool = True
@@ -68,6 +74,12 @@ class FakeState:
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def published(self, hour: datetime, partition: int) -> bool:
+        if self.clock is None:
+            return True
+        delay = self.late_partitions.get((hour, partition), self.late_hours.get(hour, self.publish_delay))
+        return hour + timedelta(hours=1) + delay <= self.clock
 
     def take_fault(self, path: str) -> Optional[Fault]:
         with self.lock:
@@ -195,6 +207,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         dataset = self.state.dataset
         visible_end = min(dataset.end_hour, self.state.visible_until or dataset.end_hour)
         hours = [h for h in dataset.upload_hours() if first <= h <= last and h < visible_end]
+        hours = [h for h in hours if any(self.state.published(h, n) for n in range(dataset.partitions_per_hour))]
         count = len(hours) * dataset.events_per_hour
         if self.state.max_export_events is not None and count > self.state.max_export_events:
             self._send(400, error_body(400, "Export size exceeds 4GB", "Bad Request", "invalid"))
@@ -223,7 +236,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         events = ((h, dataset.events_in_hour(h)) for h in hours)
         if self.state.cache_dir is None:
             spool = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
-            write_export_zip(spool, dataset.app_id, events, dataset.events_per_member)
+            write_export_zip(spool, dataset.app_id, events, dataset.events_per_member, self.state.published)
             return spool
         identity = f"{dataset.seed}-{dataset.events_per_hour}-{dataset.padding_properties}-{dataset.late_fraction}"
         key = f"v{DATASET_VERSION}-{identity}-{dataset.events_per_member}-{hours[0]:%Y%m%d%H}-{len(hours)}.zip"
