@@ -94,10 +94,10 @@ def series_label(label: Any) -> str:
 
 def _dashboard_data(body: Any) -> tuple[list[Any], list[list[Any]], Mapping[str, Any]]:
     """xValues, series and the data object of a Dashboard answer ({"data": {"xValues": [...], "series": [[...]]}})."""
-    data = expect_object(expect_object(body, "the answer").get("data") or {}, "'data'")
-    series = expect_list(data.get("series") or [], "'data.series'")
+    data = expect_object(expect_object(body, "the answer").get("data"), "'data'")
+    series = expect_list(data.get("series"), "'data.series'")  # [] when there is no data (users_active_empty.json)
     rows = [expect_list(row, "each row of 'data.series'") for row in series]
-    x_values = expect_list(data.get("xValues") or [], "'data.xValues'")
+    x_values = expect_list(data.get("xValues"), "'data.xValues'")
     return x_values, rows, data
 
 

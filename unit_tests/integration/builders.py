@@ -70,6 +70,13 @@ def error_messages(output: EntrypointOutput) -> list[str]:
     return [e.trace.error.message for e in output.errors if e.trace and e.trace.error]
 
 
+def stream_error_messages(output: EntrypointOutput) -> list[str]:
+    """The message of each failed stream (without the CDK's last, stream-less summary)."""
+    return [
+        e.trace.error.message for e in output.errors if e.trace and e.trace.error and e.trace.error.stream_descriptor
+    ]
+
+
 def failure_types(output: EntrypointOutput) -> list[Any]:
     """The failure type of each failed stream. (The CDK adds a last, stream-less config_error that only says which
     streams failed; it is left out here.)"""

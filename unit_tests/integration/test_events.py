@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import gzip
+import io
+import zipfile
+from datetime import datetime, timedelta, timezone
 
+import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from unit_tests.integration.builders import amplitude_error, config, failure_types, request, run
+from unit_tests.integration.builders import (
+    amplitude_error,
+    config,
+    failure_types,
+    request,
+    run,
+    stream_error_messages,
+)
 from unit_tests.recordings import recorded, recorded_path
 
 # At 15:30 UTC the last complete upload hour is 11:00, the hour of the recorded archive.
@@ -48,3 +59,76 @@ def test_given_403_when_read_events_then_config_error_and_no_state() -> None:
         output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW, expect_failure=True)
     assert failure_types(output) == [FailureType.config_error]
     assert output.state_messages == []
+
+
+def zip_with(members: dict[str, bytes]) -> bytes:
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return sink.getvalue()
+
+
+def test_given_a_member_named_otherwise_when_read_then_the_message_names_it_and_the_expected_form() -> None:
+    body = zip_with({"829528/829528_2026-06-16_11#0.json.gz": gzip.compress(b'{"uuid":"u"}\n'), "829528/x.csv": b""})
+    with HttpMocker() as http:
+        http.get(request("2/export", ONE_HOUR), HttpResponse(body, 200, {"Content-Type": "application/zip"}))
+        output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW, expect_failure=True)
+    (message,) = stream_error_messages(output)
+    assert "'829528/x.csv'" in message and "<app>/<app>_<YYYY-MM-DD>_<H>#<n>.json.gz" in message
+    assert "Something went wrong" not in message
+    assert output.records == [] and not output.state_messages
+
+
+def test_given_an_archive_that_also_holds_an_earlier_hour_then_each_hour_gets_only_its_own_events() -> None:
+    """Asked for 11..12, Amplitude also sends 10: hour 11 must not get 10's events, and 12 must not be dropped."""
+    body = zip_with(
+        {
+            "829528/829528_2026-06-16_10#0.json.gz": gzip.compress(b'{"uuid":"ten"}\n'),
+            "829528/829528_2026-06-16_11#0.json.gz": gzip.compress(b'{"uuid":"eleven"}\n'),
+            "829528/829528_2026-06-16_12#0.json.gz": gzip.compress(b'{"uuid":"twelve"}\n'),
+        }
+    )
+    with HttpMocker() as http:
+        http.get(
+            request("2/export", {"start": "20260616T11", "end": "20260616T12"}),
+            HttpResponse(body, 200, {"Content-Type": "application/zip"}),
+        )
+        output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW + timedelta(hours=1))
+    assert [r.record.data["uuid"] for r in output.records] == ["eleven", "twelve"]
+    assert output.most_recent_state.stream_state.__dict__["server_upload_time"] == "20260616T12"
+    assert output.most_recent_state.stream_state.__dict__["pending_hours"] == {}
+
+
+def test_given_a_cursor_later_than_now_then_a_warning_and_nothing_is_read() -> None:
+    future = {"server_upload_time": "20270101T00", "state_version": 2, "pending_hours": {}}
+    with HttpMocker():
+        output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW, stream_state=future)
+    assert output.records == []
+    warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+    assert any("20270101T00" in w and "later than now" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("state", "fragment"),
+    [
+        ({"server_upload_time": "soon"}, "server_upload_time is 'soon', not an upload hour"),
+        ({"server_upload_time": "20260616T11", "window_hours": -3}, "window_hours is -3"),
+    ],
+)
+def test_given_an_unusable_events_state_then_a_config_error_naming_the_stream_and_the_fix(
+    state: dict[str, object], fragment: str
+) -> None:
+    with HttpMocker():
+        output = run(
+            "events",
+            SyncMode.incremental,
+            cfg=config(start_date=START),
+            now=NOW,
+            stream_state=state,
+            expect_failure=True,
+        )
+    (message,) = stream_error_messages(output)
+    assert failure_types(output) == [FailureType.config_error]
+    assert "The saved state of the events stream cannot be used" in message and fragment in message
+    assert "Clear (reset) the events stream" in message
