@@ -56,7 +56,7 @@ def basic_auth(config: AmplitudeConfig) -> HTTPBasicAuth:
 
 
 def dashboard_budget() -> APIBudget:
-    """One budget for every Dashboard REST request of a sync (amplitude-api.md §3.1: 108,000 cost per hour per
+    """One budget for every Dashboard REST request of a sync (docs/amplitude-api-notes.md: 108,000 cost per hour per
     project). Each request is charged the upper bound of its cost for a full-size slice."""
     weighted = [
         HttpRequestRegexMatcher(

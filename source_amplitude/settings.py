@@ -10,7 +10,7 @@ class DataRegion(str, Enum):
     EU = "EU Residency Server"
 
 
-# amplitude-api.md §1.1: REST calls go to amplitude.com, never analytics.amplitude.com (the browser UI).
+# docs/amplitude-api-notes.md: REST calls go to amplitude.com, never analytics.amplitude.com (the browser UI).
 REGION_BASE_URLS: dict[DataRegion, str] = {
     DataRegion.STANDARD: "https://amplitude.com",
     DataRegion.EU: "https://analytics.eu.amplitude.com",
@@ -30,14 +30,14 @@ MAX_REQUEST_TIME_RANGE_HOURS = 8760  # the Export API refuses ranges over 365 da
 DASHBOARD_LOOKBACK_DAYS = 3
 DASHBOARD_MAX_SLICE_DAYS = 30
 
-# amplitude-api.md §3.1: per project, 108,000 cost units per hour; cost = days x conditions x query-type cost.
+# docs/amplitude-api-notes.md: per project, 108,000 cost units per hour; cost = days x conditions x query-type cost.
 DASHBOARD_COST_PER_HOUR = 108_000
 # Upper bounds for one request of DASHBOARD_MAX_SLICE_DAYS days: /users with a group-by counts 1 segment + 4 for the
 # group-by; /sessions/average is "User Sessions" (4); other endpoints cost 1 per request.
 ACTIVE_USERS_GROUPED_COST = DASHBOARD_MAX_SLICE_DAYS * 5
 ACTIVE_USERS_COST = DASHBOARD_MAX_SLICE_DAYS
 AVERAGE_SESSION_LENGTH_COST = DASHBOARD_MAX_SLICE_DAYS * 4
-# A saved chart costs what its query costs, which the API does not say (amplitude-api.md §3.13): assume a 30-day
+# A saved chart costs what its query costs, which the API does not say (docs/amplitude-api-notes.md): assume a 30-day
 # segmentation with one group-by (30 days x (1 + 4) x 2 events).
 CHART_QUERY_COST = 300
 

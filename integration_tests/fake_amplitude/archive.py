@@ -1,5 +1,5 @@
-"""Export API archives exactly as Amplitude builds them (shared/recorded/export_200.body.zip): a zip of STORED
-gzip members with data descriptors, named <app>/<app>_<YYYY-MM-DD>_<H>#<n>.json.gz with an unpadded hour."""
+"""Export API archives exactly as Amplitude builds them (unit_tests/resources/recorded/export_200.body.zip): a zip
+of STORED gzip members with data descriptors, named <app>/<app>_<YYYY-MM-DD>_<H>#<n>.json.gz with an unpadded hour."""
 
 from __future__ import annotations
 

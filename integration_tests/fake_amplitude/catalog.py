@@ -1,5 +1,5 @@
 """Catalog answers (events list, annotations, cohorts) derived from the dataset, in the recorded shapes:
-shared/recorded/events_list.json, annotations_v3.json, cohorts.json."""
+unit_tests/resources/recorded/events_list.json, annotations_v3.json, cohorts.json."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Events are a pure function of (seed, upload hour, index), so any hour can be regenerated without keeping the data:
 tests, the demo and the benchmark see the same events every time. Field names, order and formats follow
-shared/recorded/export_200.body.zip (keys sorted, "YYYY-MM-DD HH:MM:SS.ffffff" timestamps, session_id -1 = none)."""
+unit_tests/resources/recorded/export_200.body.zip (keys sorted, "YYYY-MM-DD HH:MM:SS.ffffff" timestamps,
+session_id -1 = none)."""
 
 from __future__ import annotations
 

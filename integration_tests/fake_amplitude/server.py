@@ -32,7 +32,7 @@ JSON = "application/json; charset=UTF-8"
 
 
 def error_body(status: int, details: str, message: str = "Unspecified Error", kind: str = "unspecified") -> bytes:
-    """The error envelope of shared/recorded/export_404.body.json."""
+    """The error envelope of unit_tests/resources/recorded/export_404.body.json."""
     return orjson.dumps(
         {"error": {"http_code": status, "type": kind, "message": message, "metadata": {"details": details}}}
     )
@@ -196,7 +196,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
     def _json(self, payload: Any) -> None:
         self._send(200, orjson.dumps(payload))
 
-    # ---- Export API (amplitude-api.md §2) ----
+    # ---- Export API (docs/amplitude-api-notes.md) ----
     def export(self, params: dict[str, str]) -> None:
         try:
             first = parse_export_hour(params["start"])
@@ -249,7 +249,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
                 partial.rename(path)
         return path.open("rb")
 
-    # ---- Dashboard REST (amplitude-api.md §3) ----
+    # ---- Dashboard REST (docs/amplitude-api-notes.md) ----
     def users(self, params: dict[str, str]) -> None:
         days = dashboard_days(params)
         stats = self.state.dataset.daily_stats()
@@ -299,7 +299,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
     def events_list(self, params: dict[str, str]) -> None:
         self._json(dashboard_body(catalog.events_list(self.state.dataset)))
 
-    # ---- Annotations and cohorts (amplitude-api.md §4, §5.1) ----
+    # ---- Annotations and cohorts (docs/amplitude-api-notes.md) ----
     def annotations_v3(self, params: dict[str, str]) -> None:
         if not self.state.serve_annotations_v3:
             self._send(404, error_body(404, "Not found"))
@@ -312,7 +312,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
     def cohorts(self, params: dict[str, str]) -> None:
         self._json({"cohorts": catalog.cohorts(self.state.dataset)})
 
-    # ---- Saved charts (amplitude-api.md §3.13: JSON {"data": "<CSV>"}) ----
+    # ---- Saved charts (docs/amplitude-api-notes.md: JSON {"data": "<CSV>"}) ----
     def chart_csv(self, chart_id: str) -> None:
         charts = self.state.charts or catalog.sample_charts(self.state.dataset)
         if chart_id not in charts:
@@ -320,7 +320,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
             return
         self._json({"data": charts[chart_id]})
 
-    # ---- Taxonomy (amplitude-api.md §5.4; errors use {"success": false, "errors": [...]}) ----
+    # ---- Taxonomy (docs/amplitude-api-notes.md; errors use {"success": false, "errors": [...]}) ----
     def _taxonomy(self, items: list[dict[str, Any]]) -> None:
         if not self.state.taxonomy_enabled:
             message = {"success": False, "errors": [{"message": "Taxonomy is not enabled for this project."}]}
@@ -359,7 +359,7 @@ CHART_CSV = re.compile(r"^/api/3/chart/([^/]+)/csv$")
 
 
 def parse_export_hour(value: str) -> datetime:
-    """YYYYMMDDTHH; Amplitude's old examples also show an unpadded hour (amplitude-api.md §2.1), so accept it."""
+    """YYYYMMDDTHH; Amplitude's old examples also show an unpadded hour (docs/amplitude-api-notes.md), so accept it."""
     day, hour = value.split("T")
     return datetime.strptime(day, "%Y%m%d").replace(hour=int(hour), tzinfo=UTC)
 
@@ -371,7 +371,7 @@ def dashboard_days(params: dict[str, str]) -> list[date]:
 
 
 def dashboard_body(data: Any) -> dict[str, Any]:
-    """Dashboard answers wrap `data` in query metadata (shared/recorded/sessions_average.json)."""
+    """Dashboard answers wrap `data` in query metadata (unit_tests/resources/recorded/sessions_average.json)."""
     return {
         "data": data,
         "timeComputed": int(time.time() * 1000),

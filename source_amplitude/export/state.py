@@ -39,7 +39,7 @@ def quote(value: Any) -> str:
 
 
 def is_complete(partitions: frozenset[int]) -> bool:
-    """An hour is published when it has partitions #0..#n with no gap (amplitude-api.md notes: numbering starts at
+    """An hour is published when it has partitions #0..#n with no gap (docs/amplitude-api-notes.md: numbering starts at
     #0 in the Export API)."""
     return bool(partitions) and len(partitions) == max(partitions) + 1 and min(partitions) == 0
 
