@@ -120,7 +120,7 @@ def main() -> int:
         [
             sys.executable,
             "-m",
-            "integration_tests.fake_amplitude",
+            "fake_amplitude",
             "--port",
             str(args.port),
             "--first-hour",

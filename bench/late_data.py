@@ -19,7 +19,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after PYTHONPATH, s
 import pytest
 
 import source_amplitude
-from integration_tests.fake_amplitude import FakeAmplitude
+from fake_amplitude import FakeAmplitude
 from integration_tests.test_late_data import FIRST, dataset, report, run_syncs
 
 CASES: dict[str, dict[str, Any]] = {

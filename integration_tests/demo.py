@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from integration_tests.fake_amplitude import Dataset, FakeAmplitude
+from fake_amplitude import Dataset, FakeAmplitude
 
 OUTPUT = Path("demo-output")
 CONNECTOR = str(Path(sys.executable).parent / "source-amplitude")  # the console script of this virtualenv

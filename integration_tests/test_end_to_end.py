@@ -10,16 +10,23 @@ from typing import Any
 import jsonschema
 import pytest
 
-from integration_tests.conftest import small_dataset
-from integration_tests.connector_process import configured_catalog, run_connector
-from integration_tests.fake_amplitude import FakeAmplitude, Fault
-from integration_tests.fake_amplitude.catalog import ANNOTATION_LABELS
+from fake_amplitude import FakeAmplitude, Fault
+from fake_amplitude.catalog import ANNOTATION_LABELS
+from test_support.connector_process import configured_catalog, run_connector
+from test_support.fixtures import config_for, small_dataset
 
-FIVE_STREAMS = {"annotations", "cohorts", "events_list", "active_users", "average_session_length"}
-
-
-def config_for(fake: FakeAmplitude, **extra: Any) -> dict[str, Any]:
-    return {**fake.config, "start_date": fake.state.dataset.first_hour.strftime("%Y-%m-%d"), **extra}
+ALL_STREAMS = {
+    "events",
+    "annotations",
+    "cohorts",
+    "events_list",
+    "active_users",
+    "average_session_length",
+    "event_types",
+    "event_properties",
+    "user_properties",
+    "event_categories",
+}
 
 
 def test_spec_declares_the_official_fields_with_secrets_marked(tmp_path: Path) -> None:
@@ -77,10 +84,10 @@ def test_check_with_invalid_config_names_the_field(fake: FakeAmplitude, tmp_path
     assert "'request_time_range' is 0" in status["message"]
 
 
-def test_discover_lists_the_five_streams_with_keys_and_cursors(fake: FakeAmplitude, tmp_path: Path) -> None:
+def test_discover_lists_every_stream_with_keys_and_cursors(fake: FakeAmplitude, tmp_path: Path) -> None:
     run = run_connector(["discover"], tmp_path, fake.url, config=config_for(fake))
     streams = {s["name"]: s for s in run.of_type("CATALOG")[0]["catalog"]["streams"]}
-    assert set(streams) >= FIVE_STREAMS
+    assert set(streams) == ALL_STREAMS  # no chart_ids configured: no chart streams
     assert streams["active_users"]["default_cursor_field"] == ["date"]
     assert streams["active_users"]["source_defined_primary_key"] == [["date"]]
     assert streams["cohorts"]["supported_sync_modes"] == ["full_refresh"]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from integration_tests.fake_amplitude import FakeAmplitude
-from unit_tests.recordings import recorded_body, recorded_path
+from fake_amplitude import FakeAmplitude
+from test_support.recordings import recorded_body, recorded_path
 
 
 def shape(value: Any) -> Any:

@@ -14,7 +14,7 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from integration_tests.fake_amplitude import Dataset, FakeAmplitude
+from fake_amplitude import Dataset, FakeAmplitude
 from source_amplitude import SourceAmplitude
 
 UTC = timezone.utc

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from integration_tests.connector_process import run_connector
-from integration_tests.fake_amplitude import FakeAmplitude
+from fake_amplitude import FakeAmplitude
+from test_support.connector_process import run_connector, stream_state
+from test_support.fixtures import config_for
 
 CATALOG = {
     "streams": [
@@ -21,10 +22,6 @@ CATALOG = {
         for name in ("events", "active_users")
     ]
 }
-
-
-def stream_state(name: str, value: Any) -> list[dict[str, Any]]:
-    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}]
 
 
 @pytest.mark.parametrize(
@@ -44,8 +41,9 @@ def stream_state(name: str, value: Any) -> list[dict[str, Any]]:
 def test_an_unusable_state_is_a_config_error_that_names_the_stream_and_the_fix(
     shared_fake: FakeAmplitude, tmp_path: Path, state: Any, fragments: list[str]
 ) -> None:
-    config = {**shared_fake.config, "start_date": f"{shared_fake.state.dataset.first_hour:%Y-%m-%d}"}
-    run = run_connector(["read"], tmp_path, shared_fake.url, config=config, catalog=CATALOG, state=state)
+    run = run_connector(
+        ["read"], tmp_path, shared_fake.url, config=config_for(shared_fake), catalog=CATALOG, state=state
+    )
     assert run.exit_code != 0
     errors = run.errors()
     assert errors and errors[0]["failure_type"] == "config_error"
@@ -59,8 +57,9 @@ def test_an_unusable_state_is_a_config_error_that_names_the_stream_and_the_fix(
 def test_the_legacy_object_form_of_a_valid_state_is_accepted(shared_fake: FakeAmplitude, tmp_path: Path) -> None:
     dataset = shared_fake.state.dataset
     last = dataset.end_hour
-    config = {**shared_fake.config, "start_date": f"{dataset.first_hour:%Y-%m-%d}"}
     state = {"events": {"server_upload_time": f"{last:%Y%m%dT%H}", "state_version": 1}}
-    run = run_connector(["read"], tmp_path, shared_fake.url, config=config, catalog=CATALOG, state=state)  # type: ignore[arg-type]
+    run = run_connector(
+        ["read"], tmp_path, shared_fake.url, config=config_for(shared_fake), catalog=CATALOG, state=state
+    )
     assert run.exit_code == 0, run.errors()
     assert run.records("events") == []

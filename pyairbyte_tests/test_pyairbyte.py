@@ -15,7 +15,7 @@ from pathlib import Path
 import airbyte as ab
 import pytest
 
-from integration_tests.fake_amplitude import Dataset, FakeAmplitude, catalog
+from fake_amplitude import Dataset, FakeAmplitude, catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTOR = Path(os.environ.get("SOURCE_AMPLITUDE_EXECUTABLE", ROOT / ".venv" / "bin" / "source-amplitude"))

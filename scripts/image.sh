@@ -117,7 +117,7 @@ build_image() {
 test_image() {
   echo "== image tests: ours and the CDK's (pytest -m image_tests --connector-image=$IMAGE)"
   PATH="$TOOLS:$PATH" run_pytest .venv/bin/python -m pytest -q -rs -m image_tests --connector-image="$IMAGE" \
-    --read-from-streams=all integration_tests
+    --read-from-streams=all image_tests integration_tests
 
   echo "== airbyte-cdk connector test (every standard test, image tests included, against a fake Amplitude)"
   # Workaround 4: a copy of the sources in a directory named source-amplitude (a symlink is resolved back).
@@ -129,7 +129,7 @@ test_image() {
     tar -xf - -C "$work_dir/source-amplitude"
   local port
   port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  .venv/bin/python -m integration_tests.fake_amplitude --port "$port" --days 1 --events-per-hour 60 >/dev/null 2>&1 &
+  .venv/bin/python -m fake_amplitude --port "$port" --days 1 --events-per-hour 60 >/dev/null 2>&1 &
   fake_pid=$!
   for _ in $(seq 100); do
     .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break

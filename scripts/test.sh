@@ -10,7 +10,7 @@ source scripts/lib/run_pytest.sh
 fast_only=false
 if [ "${1:-}" = "--fast" ]; then fast_only=true; shift; fi
 bash scripts/setup.sh
-echo "== ruff"; .venv/bin/ruff check source_amplitude unit_tests integration_tests pyairbyte_tests bench
+echo "== ruff"; .venv/bin/ruff check source_amplitude fake_amplitude test_support unit_tests integration_tests image_tests pyairbyte_tests bench
 echo "== mypy (strict)"; .venv/bin/mypy
 echo "== hadolint"; .venv/bin/hadolint --failure-threshold warning Dockerfile
 echo "== pytest"; run_pytest .venv/bin/python -m pytest "$@"

@@ -34,7 +34,7 @@ from source_amplitude.errors import (
     body_start,
     endpoint,
 )
-from source_amplitude.records import Record, UnexpectedAnswer
+from source_amplitude.parsers.common import Record, UnexpectedAnswer
 from source_amplitude.settings import (
     ACTIVE_USERS_COST,
     ACTIVE_USERS_GROUPED_COST,

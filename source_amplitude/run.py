@@ -18,7 +18,7 @@ from airbyte_cdk.models import AirbyteMessage, ConnectorSpecification
 from airbyte_cdk.utils.message_utils import HashableStreamDescriptor
 
 from source_amplitude.config import parse_config
-from source_amplitude.protocol import RecordBatch
+from source_amplitude.record_batch import RecordBatch
 from source_amplitude.source import SourceAmplitude
 
 Output = Union[str, bytes]

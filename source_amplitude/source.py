@@ -17,7 +17,7 @@ from airbyte_cdk.sources.streams import Stream
 from source_amplitude.check import check_credentials
 from source_amplitude.config import AmplitudeConfig, ConfigError, parse_config
 from source_amplitude.http import dashboard_budget
-from source_amplitude.protocol import RecordBatch
+from source_amplitude.record_batch import RecordBatch
 from source_amplitude.state_input import state_messages
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream

@@ -1,10 +1,3 @@
-from __future__ import annotations
+"""Pure tests (unit_tests/) and mocked-HTTP tests through the real entry point (unit_tests/mocked_http/)."""
 
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries wait milliseconds, not seconds, in tests (the policy itself is tested in test_http_policy.py)."""
-    monkeypatch.setattr("source_amplitude.http.BACKOFF_BASE_SECONDS", 0.001)
-    monkeypatch.setattr("source_amplitude.errors.MAX_RETRIES", 2)
+pytest_plugins = ["test_support.fixtures"]

@@ -13,7 +13,7 @@ from source_amplitude.http import JitteredBackoff, retry_after_seconds
 from source_amplitude.streams.catalog import Annotations
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
 from source_amplitude.streams.events import Events
-from unit_tests.recordings import recorded_path
+from test_support.recordings import recorded_path
 
 
 def response(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> requests.Response:

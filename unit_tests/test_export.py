@@ -23,8 +23,8 @@ from source_amplitude.export.archive import (
     validate_archive,
 )
 from source_amplitude.export.hours import UnexpectedMemberName, last_complete_hour, member_hour
-from source_amplitude.export.shaping import parse_line, record_messages, rfc3339
-from unit_tests.recordings import recorded_path
+from source_amplitude.parsers.events import parse_line, record_messages, rfc3339
+from test_support.recordings import recorded_path
 
 UTC = timezone.utc
 
@@ -228,7 +228,7 @@ def test_invalid_json_line_is_an_error() -> None:
 
 
 def test_recorded_zip_entry_layout_is_what_the_fake_server_writes(tmp_path: Path) -> None:
-    from integration_tests.fake_amplitude.archive import write_export_zip
+    from fake_amplitude.archive import write_export_zip
 
     recorded = zipfile.ZipFile(recorded_zip()).infolist()[0]
     sink = io.BytesIO()

@@ -9,7 +9,8 @@ from airbyte_cdk.models import SyncMode
 
 from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record, annotation_v2_record, annotation_v3_record, object_items
+from source_amplitude.parsers.catalog import annotation_v2_record, annotation_v3_record
+from source_amplitude.parsers.common import Record, object_items
 
 ANNOTATIONS_V3_PATH = "3/annotations"
 ANNOTATIONS_V2_PATH = "2/annotations"

@@ -12,11 +12,11 @@ from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
-from source_amplitude.charts import chart_metadata, chart_records, parse_chart_csv
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.errors import DEFAULT_POLICY, Outcome, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record, UnexpectedAnswer, expect_object
+from source_amplitude.parsers.charts import chart_metadata, chart_records, parse_chart_csv
+from source_amplitude.parsers.common import Record, UnexpectedAnswer, expect_object
 
 MISSING_CHART = (
     "Saved chart '{chart_id}' does not exist or this API key cannot read it (HTTP {{status}}: {{detail}}). "

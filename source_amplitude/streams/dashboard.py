@@ -24,7 +24,8 @@ from source_amplitude.errors import (
 )
 from source_amplitude.export.state import quote
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Parsed, Record, active_users_records, average_session_length_records
+from source_amplitude.parsers.common import Parsed, Record
+from source_amplitude.parsers.dashboard import active_users_records, average_session_length_records
 from source_amplitude.settings import DASHBOARD_LOOKBACK_DAYS, DASHBOARD_MAX_SLICE_DAYS
 
 DASHBOARD_DATE_FORMAT = "%Y%m%d"

@@ -51,7 +51,6 @@ from source_amplitude.export.hours import (
     last_complete_hour,
     parse_export_hour,
 )
-from source_amplitude.export.shaping import parse_line, record_messages
 from source_amplitude.export.state import (
     LATE_DATA_GRACE_HOURS,
     ExportState,
@@ -61,7 +60,8 @@ from source_amplitude.export.state import (
     parse_export_state,
 )
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.protocol import RecordBatch
+from source_amplitude.parsers.events import parse_line, record_messages
+from source_amplitude.record_batch import RecordBatch
 
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
 S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"

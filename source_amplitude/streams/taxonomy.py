@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Union
 
 from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.records import Record, object_items
+from source_amplitude.parsers.common import Record, object_items
 
 TAXONOMY_REFUSED = "skipped, Amplitude refused the taxonomy API (HTTP {status}): {detail}"
 NO_ACCESS = skip(TAXONOMY_REFUSED)

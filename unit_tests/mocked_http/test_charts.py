@@ -3,7 +3,8 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.integration.builders import (
+from test_support.recordings import recorded
+from unit_tests.mocked_http.builders import (
     amplitude_error,
     config,
     error_messages,
@@ -12,7 +13,6 @@ from unit_tests.integration.builders import (
     request,
     run,
 )
-from unit_tests.recordings import recorded
 
 
 def test_given_recorded_chart_when_read_then_unpivoted_records() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.integration.builders import json_response, request, run
+from unit_tests.mocked_http.builders import json_response, request, run
 
 LEFT_BY_AN_EARLIER_SYNC: list[dict[str, Any]] = [
     {"__ab_full_refresh_sync_complete": True},

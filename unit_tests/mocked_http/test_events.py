@@ -11,7 +11,8 @@ import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from unit_tests.integration.builders import (
+from test_support.recordings import recorded, recorded_path
+from unit_tests.mocked_http.builders import (
     amplitude_error,
     config,
     failure_types,
@@ -19,7 +20,6 @@ from unit_tests.integration.builders import (
     run,
     stream_error_messages,
 )
-from unit_tests.recordings import recorded, recorded_path
 
 # At 15:30 UTC the last complete upload hour is 11:00, the hour of the recorded archive.
 NOW = datetime(2026, 6, 16, 15, 30, tzinfo=timezone.utc)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.fake_amplitude.catalog import csv_text
-from source_amplitude.charts import chart_metadata, chart_records, parse_chart_csv, parse_number
-from unit_tests.recordings import recorded
+from fake_amplitude.catalog import GROUP_BY_CHART_ROWS, csv_text
+from source_amplitude.parsers.charts import chart_metadata, chart_records, parse_chart_csv, parse_number
+from test_support.recordings import recorded
 
 
 def test_recorded_chart_unpivots_into_one_record_per_day() -> None:
@@ -37,25 +37,12 @@ def test_recorded_chart_unpivots_into_one_record_per_day() -> None:
     }
 
 
-GROUP_BY = csv_text(
-    [
-        ["\tPurchases"],
-        [],
-        ["\tEvent Totals"],
-        ["\tpurchase"],
-        ["\tadd_to_cart"],
-        [],
-        ["\tCountry", "\tPlatform", "\t2026-06-01", "\t2026-06-02"],
-        ["\tUnited States", "\tWeb", "1,234", "12.5%"],
-        ["", "\tiOS", "88", ""],
-        ['\tSão Paulo "BR"', "\tAndroid", "7", "n/a"],
-    ]
-)
+GROUP_BY = csv_text(GROUP_BY_CHART_ROWS)
 
 
 def test_group_by_with_two_label_columns_forward_fills_and_parses_numbers() -> None:
     table = parse_chart_csv(GROUP_BY)
-    assert table.title == "Purchases" and table.description is None
+    assert table.title == "Purchases by country and platform" and table.description is None
     assert table.metric == "Event Totals" and table.events == ("purchase", "add_to_cart")
     records = chart_records("g", table)
     assert {(r["dimension_value"], r["segment"]): r["value"] for r in records} == {
@@ -63,6 +50,8 @@ def test_group_by_with_two_label_columns_forward_fills_and_parses_numbers() -> N
         ("United States / Web", "2026-06-02"): 12.5,
         ("United States / iOS", "2026-06-01"): 88.0,
         ("United States / iOS", "2026-06-02"): None,
+        ("Germany / Web", "2026-06-01"): 12.0,
+        ("Germany / Web", "2026-06-02"): 15.0,
         ('São Paulo "BR" / Android', "2026-06-01"): 7.0,
         ('São Paulo "BR" / Android', "2026-06-02"): None,
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from integration_tests.fake_amplitude.dataset import EVENT_TYPES, Dataset
+from fake_amplitude.dataset import EVENT_TYPES, Dataset
 
 ANNOTATION_LABELS = ("Release 2.3", "Marketing campaign", "Outage", "Pricing change")
 
@@ -187,6 +187,23 @@ def csv_text(rows: list[list[str]]) -> str:
     )
 
 
+# A group-by chart with two label columns, a forward-filled label, a percentage, a blank and a text cell; the parser's
+# unit tests read the same rows (unit_tests/test_chart_parser.py).
+GROUP_BY_CHART_ROWS = [
+    ["\tPurchases by country and platform"],
+    [],
+    ["\tEvent Totals"],
+    ["\tpurchase"],
+    ["\tadd_to_cart"],
+    [],
+    ["\tCountry", "\tPlatform", "\t2026-06-01", "\t2026-06-02"],
+    ["\tUnited States", "\tWeb", "1,234", "12.5%"],
+    ["", "\tiOS", "88", ""],
+    ["\tGermany", "\tWeb", "12", "15"],
+    ['\tSão Paulo "BR"', "\tAndroid", "7", "n/a"],
+]
+
+
 def sample_charts(dataset: Dataset) -> dict[str, str]:
     """Three saved charts: a one-segment segmentation over the data's days (as recorded), a group-by with two label
     columns and forward-filled labels, and a funnel with steps and percentages."""
@@ -204,21 +221,7 @@ def sample_charts(dataset: Dataset) -> dict[str, str]:
             ["\tAll Users", *[str(stats.all_active_users[day]) for day in days]],
         ]
     )
-    group_by = csv_text(
-        [
-            ["\tPurchases by country and platform"],
-            [],
-            ["\tEvent Totals"],
-            ["\tpurchase"],
-            ["\tadd_to_cart"],
-            [],
-            ["\tCountry", "\tPlatform", "\t2026-06-01", "\t2026-06-02"],
-            ["\tUnited States", "\tWeb", "1,234", "1,310"],
-            ["", "\tiOS", "88", ""],
-            ["\tGermany", "\tWeb", "12", "15"],
-            ['\tSão Paulo "BR"', "\tAndroid", "7", "9"],
-        ]
-    )
+    group_by = csv_text(GROUP_BY_CHART_ROWS)
     funnel = csv_text(
         [
             ["\tSignup funnel"],

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.integration.builders import json_response, request, run
-from unit_tests.recordings import recorded
+from test_support.recordings import recorded
+from unit_tests.mocked_http.builders import json_response, request, run
 
 STREAMS = [
     ("event_types", "2/taxonomy/event", {"showDeleted": "true"}, "taxonomy_event_types.json"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -48,18 +49,19 @@ class Run:
         return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
 
 
-def run_connector(
+def connector_command(
     args: list[str],
     tmp_path: Path,
     base_url: Optional[str],
     config: Optional[dict[str, Any]] = None,
     catalog: Optional[dict[str, Any]] = None,
-    state: Optional[list[dict[str, Any]]] = None,
+    state: Any = None,
     extra_env: Optional[dict[str, str]] = None,
     image: Optional[str] = None,
-) -> Run:
-    """Run the console script of this virtualenv, or with `image` the container image as the platform runs it:
-    `docker run` on the host network, the files mounted read-only under /secrets."""
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run the console script of this virtualenv, or with `image` the container
+    image as the platform runs it: `docker run` on the host network, the files mounted read-only under /secrets.
+    `state` is written as given (a list of state messages, or anything else a test wants the connector to meet)."""
     connector_env = {"AMPLITUDE_BASE_URL": base_url} if base_url else {}
     connector_env.update(extra_env or {})
     files: dict[str, str] = {}  # flag -> file name in tmp_path
@@ -74,17 +76,52 @@ def run_connector(
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMPLITUDE_")}
     if image is None:
-        command = [CONNECTOR, *args, *file_args(str(tmp_path))]
         env.update(connector_env)
-    else:
-        tmp_path.chmod(0o755)  # the container runs as uid 1000
-        command = ["docker", "run", "--rm", "--network", "host", "-v", f"{tmp_path}:/secrets:ro"]
-        for name, value in connector_env.items():
-            command += ["-e", f"{name}={value}"]
-        command += [image, *args, *file_args("/secrets")]
+        return [CONNECTOR, *args, *file_args(str(tmp_path))], env
+    tmp_path.chmod(0o755)  # the container runs as uid 1000
+    command = ["docker", "run", "--rm", "--network", "host", "-v", f"{tmp_path}:/secrets:ro"]
+    for name, value in connector_env.items():
+        command += ["-e", f"{name}={value}"]
+    return [*command, image, *args, *file_args("/secrets")], env
+
+
+def run_connector(args: list[str], tmp_path: Path, base_url: Optional[str], **files_and_options: Any) -> Run:
+    """Run the connector to the end (see connector_command for the options)."""
+    command, env = connector_command(args, tmp_path, base_url, **files_and_options)
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return Run(done.returncode, messages, done.stdout, done.stderr)
+
+
+def run_connector_until(
+    args: list[str], tmp_path: Path, base_url: Optional[str], kill_after_states: int, **files_and_options: Any
+) -> Run:
+    """Run the connector and SIGKILL it right after its `kill_after_states`-th STATE message, as a crash would."""
+    command, env = connector_command(args, tmp_path, base_url, **files_and_options)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    assert process.stdout is not None
+    messages: list[dict[str, Any]] = []
+    states = 0
+    for line in process.stdout:
+        if not line.startswith("{"):
+            continue
+        messages.append(json.loads(line))
+        states += messages[-1]["type"] == "STATE"
+        if states == kill_after_states:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.stdout.close()
+    return Run(process.wait(), messages, "", "")
+
+
+def events_catalog() -> dict[str, Any]:
+    stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
+    return {"streams": [{"stream": stream, "sync_mode": "incremental", "destination_sync_mode": "append"}]}
+
+
+def stream_state(name: str, value: Any) -> list[dict[str, Any]]:
+    """A `--state` file holding one stream's state."""
+    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}]
 
 
 def configured_catalog(discovered: dict[str, Any], incremental: bool = True) -> dict[str, Any]:

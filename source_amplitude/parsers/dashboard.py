@@ -1,87 +1,11 @@
-"""Pure functions from Amplitude's JSON answers to records. No HTTP, no state: dicts in, records out."""
+"""Dashboard REST answers -> daily records: active_users, average_session_length."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-Record = dict[str, Any]
-
-
-class UnexpectedAnswer(ValueError):
-    """Amplitude answered JSON of another shape than the parser reads; `expected` says what it reads."""
-
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self.expected = expected
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """Records, and what the stream should WARN about (parsers are pure: they do not log)."""
-
-    records: list[Record]
-    warnings: list[str]
-
-
-def expect_object(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise UnexpectedAnswer(f"{what} to be a JSON object, not {_json_type(value)}")
-    return value
-
-
-def expect_list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise UnexpectedAnswer(f"{what} to be a list, not {_json_type(value)}")
-    return value
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
-
-
-def list_field(body: Any, field: str) -> list[Any]:
-    """The list under `field` ({"data": [...]}, {"cohorts": [...]}); a missing or null list means no records."""
-    items = expect_object(body, "the answer").get(field)
-    if items is None:
-        return []
-    return expect_list(items, f"{field!r}")
-
-
-def object_items(body: Any, field: str) -> list[Record]:
-    """list_field whose items must be objects (every catalog item is one)."""
-    return [dict(expect_object(item, f"each item of {field!r}")) for item in list_field(body, field)]
-
-
-def annotation_v3_record(item: Mapping[str, Any]) -> Record:
-    """v3 annotation (recorded/annotations_v3.json) plus the official connector's v2 field `date` (YYYY-MM-DD)."""
-    start = item.get("start")
-    return {
-        "id": item.get("id"),
-        "date": start[:10] if isinstance(start, str) else None,
-        "label": item.get("label"),
-        "details": item.get("details"),
-        "start": start,
-        "end": item.get("end"),
-        "category": item.get("category"),
-        "chart_id": item.get("chart_id"),
-    }
-
-
-def annotation_v2_record(item: Mapping[str, Any]) -> Record:
-    """v2 annotation {id, date, label, details} (docs/amplitude-api-notes.md); the v3-only fields are null."""
-    return {
-        "id": item.get("id"),
-        "date": item.get("date"),
-        "label": item.get("label"),
-        "details": item.get("details"),
-        "start": f"{item['date']}T00:00:00+00:00" if item.get("date") else None,
-        "end": None,
-        "category": None,
-        "chart_id": None,
-    }
+from source_amplitude.parsers.common import Parsed, UnexpectedAnswer, expect_list, expect_object
 
 
 def series_label(label: Any) -> str:

@@ -1,7 +1,7 @@
 """The fake Amplitude HTTP server: the endpoints the connector calls, Basic auth, faults on demand.
 
 Run it in-process (`with FakeAmplitude(dataset) as fake: ...`) or as a program
-(`python -m integration_tests.fake_amplitude`)."""
+(`python -m fake_amplitude`)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from integration_tests.fake_amplitude import catalog
-from integration_tests.fake_amplitude.archive import write_export_zip
-from integration_tests.fake_amplitude.dataset import DATASET_VERSION, Dataset
+from fake_amplitude import catalog
+from fake_amplitude.archive import write_export_zip
+from fake_amplitude.dataset import DATASET_VERSION, Dataset
 
 DEFAULT_API_KEY = "fake-api-key"
 DEFAULT_SECRET_KEY = "fake-secret-key"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-RECORDED = Path(__file__).resolve().parent / "resources" / "recorded"
+RECORDED = Path(__file__).resolve().parents[1] / "unit_tests" / "resources" / "recorded"
 
 
 def recorded_path(name: str) -> Path:

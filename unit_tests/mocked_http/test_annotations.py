@@ -3,7 +3,8 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.integration.builders import (
+from test_support.recordings import recorded
+from unit_tests.mocked_http.builders import (
     API_KEY,
     SECRET_KEY,
     amplitude_error,
@@ -14,7 +15,6 @@ from unit_tests.integration.builders import (
     request,
     run,
 )
-from unit_tests.recordings import recorded
 
 
 def test_given_v3_served_when_read_annotations_then_records_carry_official_and_v3_fields() -> None:

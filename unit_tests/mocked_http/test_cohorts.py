@@ -3,8 +3,8 @@ from __future__ import annotations
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from unit_tests.integration.builders import amplitude_error, error_messages, failure_types, json_response, request, run
-from unit_tests.recordings import recorded
+from test_support.recordings import recorded
+from unit_tests.mocked_http.builders import amplitude_error, error_messages, failure_types, json_response, request, run
 
 
 def test_given_recorded_cohorts_when_read_then_every_cohort_is_a_record_unchanged() -> None:

@@ -1,4 +1,4 @@
-"""python -m integration_tests.fake_amplitude [--port 8765] [--days 2] [--events-per-hour 500] [...]"""
+"""python -m fake_amplitude [--port 8765] [--days 2] [--events-per-hour 500] [...]"""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from integration_tests.fake_amplitude.dataset import Dataset
-from integration_tests.fake_amplitude.server import FakeAmplitude
+from fake_amplitude.dataset import Dataset
+from fake_amplitude.server import FakeAmplitude
 
 
 def main(argv: list[str]) -> None:

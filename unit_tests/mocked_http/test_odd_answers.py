@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
-from unit_tests.integration.builders import (
+from unit_tests.mocked_http.builders import (
     config,
     failure_types,
     json_response,

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from integration_tests.connector_process import configured_catalog, run_connector
-from integration_tests.fake_amplitude import FakeAmplitude
-from integration_tests.fake_amplitude.catalog import ANNOTATION_LABELS
+from fake_amplitude import FakeAmplitude
+from fake_amplitude.catalog import ANNOTATION_LABELS
+from test_support.connector_process import configured_catalog, run_connector
+from test_support.fixtures import config_for
 
 pytestmark = pytest.mark.image_tests
 
@@ -31,10 +32,6 @@ def inspect(image: str) -> dict[str, Any]:
     done = subprocess.run(["docker", "image", "inspect", image], capture_output=True, text=True, check=True)
     inspected: dict[str, Any] = json.loads(done.stdout)[0]
     return inspected
-
-
-def config_for(fake: FakeAmplitude) -> dict[str, Any]:
-    return {**fake.config, "start_date": fake.state.dataset.first_hour.strftime("%Y-%m-%d")}
 
 
 def test_image_answers_spec_with_the_connectors_spec(image: str, tmp_path: Path) -> None:

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from source_amplitude.records import (
-    Parsed,
-    UnexpectedAnswer,
-    active_users_records,
-    annotation_v2_record,
-    annotation_v3_record,
-    average_session_length_records,
-    list_field,
-    series_label,
-)
-from unit_tests.recordings import recorded
+from source_amplitude.parsers.catalog import annotation_v2_record, annotation_v3_record
+from source_amplitude.parsers.common import Parsed, UnexpectedAnswer, list_field
+from source_amplitude.parsers.dashboard import active_users_records, average_session_length_records, series_label
+from test_support.recordings import recorded
 
 
 def test_recorded_v3_annotations_keep_official_fields_and_add_v3_ones() -> None:

@@ -6,9 +6,6 @@ path) is killed mid-window and resumed."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -22,9 +19,10 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, ExpectedOutcome, read
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from integration_tests.connector_process import CONNECTOR
-from integration_tests.fake_amplitude import Dataset, FakeAmplitude, Fault
+from fake_amplitude import Dataset, FakeAmplitude, Fault
 from source_amplitude import SourceAmplitude
+from test_support.connector_process import events_catalog, run_connector, run_connector_until
+from test_support.fixtures import config_for
 
 UTC = timezone.utc
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
@@ -177,54 +175,19 @@ def test_403_is_a_config_error(server: FakeAmplitude) -> None:
     assert errors[0].failure_type.value == "config_error" and "data_region" in errors[0].message
 
 
-def run_console(
-    fake: FakeAmplitude, tmp_path: Path, state: Optional[dict[str, Any]] = None, kill_after_states: Optional[int] = None
-) -> tuple[list[dict[str, Any]], int]:
-    config = {**fake.config, "start_date": "2026-11-01T00:00:00Z"}
-    stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
-    catalog = {"streams": [{"stream": stream, "sync_mode": "incremental", "destination_sync_mode": "append"}]}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    command = [
-        CONNECTOR,
-        "read",
-        "--config",
-        str(tmp_path / "config.json"),
-        "--catalog",
-        str(tmp_path / "catalog.json"),
-    ]
-    if state:
-        (tmp_path / "state.json").write_text(
-            json.dumps([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "events"}, "stream_state": state}}])
-        )
-        command += ["--state", str(tmp_path / "state.json")]
-    env = {**os.environ, "AMPLITUDE_BASE_URL": fake.url, "TMPDIR": str(tmp_path)}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    assert process.stdout is not None
-    messages, states = [], 0
-    for line in process.stdout:
-        messages.append(json.loads(line))
-        if messages[-1]["type"] == "STATE":
-            states += 1
-            if kill_after_states and states == kill_after_states:
-                process.send_signal(signal.SIGKILL)
-                break
-    return messages, process.wait()
-
-
 def test_sigkill_mid_window_then_resume_loses_nothing_and_repeats_at_most_one_hour(tmp_path: Path) -> None:
     dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=30)
     with FakeAmplitude(dataset) as fake:
-        killed, _ = run_console(fake, tmp_path, kill_after_states=8)
+        options = {"config": config_for(fake), "catalog": events_catalog(), "extra_env": {"TMPDIR": str(tmp_path)}}
+        killed = run_connector_until(["read"], tmp_path, fake.url, kill_after_states=8, **options)
         left_by_the_kill = set(tmp_path.glob("amplitude-export-*"))  # SIGKILL leaves no chance to clean up
-        states = [m["state"]["stream"]["stream_state"] for m in killed if m["type"] == "STATE"]
-        first_run = [m["record"]["data"]["uuid"] for m in killed if m["type"] == "RECORD"]
-        resumed, code = run_console(fake, tmp_path, state=states[-1])
-    assert code == 0
-    second_run = [m["record"]["data"]["uuid"] for m in resumed if m["type"] == "RECORD"]
+        resumed = run_connector(["read"], tmp_path, fake.url, state=killed.state_to_resume(), **options)
+    assert resumed.exit_code == 0
+    first_run = [record["uuid"] for record in killed.records()]
+    second_run = [record["uuid"] for record in resumed.records()]
     assert set(first_run) | set(second_run) == dataset.uuids()
     assert len(set(first_run) & set(second_run)) <= dataset.events_per_hour
-    counted = [m["state"]["sourceStats"]["recordCount"] for m in resumed if m["type"] == "STATE"]
+    counted = [m["state"]["sourceStats"]["recordCount"] for m in resumed.of_type("STATE")]
     assert sum(counted) == len(second_run)
     assert set(tmp_path.glob("amplitude-export-*")) == left_by_the_kill  # the resumed run cleaned up after itself
 
@@ -233,6 +196,13 @@ def test_temporary_files_are_removed_after_a_failure(tmp_path: Path) -> None:
     dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=30)
     with FakeAmplitude(dataset) as fake:
         fake.add_fault(Fault(path="/api/2/export", status=403, times=1000))
-        _, code = run_console(fake, tmp_path)
-    assert code != 0
+        run = run_connector(
+            ["read"],
+            tmp_path,
+            fake.url,
+            config=config_for(fake),
+            catalog=events_catalog(),
+            extra_env={"TMPDIR": str(tmp_path)},
+        )
+    assert run.exit_code != 0
     assert not list(tmp_path.glob("amplitude-export-*"))

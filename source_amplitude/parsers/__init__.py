@@ -1,0 +1,1 @@
+"""Pure parsers, one module per stream module in streams/: Amplitude's answers in, records out."""

@@ -1,0 +1,51 @@
+"""Fixtures every test tier shares (loaded by each tier's conftest through `pytest_plugins`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from fake_amplitude import Dataset, FakeAmplitude
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process reads retry after milliseconds, not seconds (the policy itself: unit_tests/test_errors.py)."""
+    monkeypatch.setattr("source_amplitude.http.BACKOFF_BASE_SECONDS", 0.001)
+    monkeypatch.setattr("source_amplitude.errors.MAX_RETRIES", 2)
+
+
+def small_dataset(**overrides: Any) -> Dataset:
+    """One day of 60 events per hour: fast, and still every shape the connector meets."""
+    params: dict[str, Any] = {"days": 1, "events_per_hour": 60, **overrides}
+    return Dataset.recent(datetime.now(UTC), **params)
+
+
+def config_for(fake: FakeAmplitude, **extra: Any) -> dict[str, Any]:
+    """A config for `fake`: its keys, and start_date on the first day of its data."""
+    return {**fake.config, "start_date": fake.state.dataset.first_hour.strftime("%Y-%m-%d"), **extra}
+
+
+@pytest.fixture(scope="session")
+def shared_fake() -> Iterator[FakeAmplitude]:
+    """A fake Amplitude for the whole session, also the target of AMPLITUDE_BASE_URL (the CDK standard tests run the
+    connector in-process and read integration_tests/config.json, which holds the fake's keys)."""
+    with FakeAmplitude(small_dataset()) as fake:
+        previous = os.environ.get("AMPLITUDE_BASE_URL")
+        os.environ["AMPLITUDE_BASE_URL"] = fake.url
+        yield fake
+        if previous is None:
+            os.environ.pop("AMPLITUDE_BASE_URL", None)
+        else:
+            os.environ["AMPLITUDE_BASE_URL"] = previous
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAmplitude]:
+    """A fresh fake Amplitude per test, for tests that change its data or inject faults."""
+    with FakeAmplitude(small_dataset()) as server:
+        yield server
