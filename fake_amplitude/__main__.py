@@ -33,7 +33,17 @@ def main(argv: list[str]) -> None:
     if args.cache_dir:
         args.cache_dir.mkdir(parents=True, exist_ok=True)
     fake = FakeAmplitude(dataset, port=args.port, cache_dir=args.cache_dir).start()
-    print(f"fake Amplitude listening on {fake.url} (api_key={fake.state.api_key!r})", flush=True)
+    print(
+        f"fake Amplitude listening on {fake.url}\n"
+        f"  data:       {dataset.hours} upload hours, {dataset.events_per_hour} events each, "
+        f"{dataset.first_hour:%Y-%m-%dT%H}:00Z .. {dataset.end_hour:%Y-%m-%dT%H}:00Z\n"
+        f"  api_key:    {fake.state.api_key}\n"
+        f"  secret_key: {fake.state.secret_key}\n"
+        f"  saved charts: act1vusr grp2plat fun3step\n"
+        "In another terminal, point the connector at it:\n"
+        f"export AMPLITUDE_BASE_URL={fake.url}",
+        flush=True,
+    )
     signal.sigwait({signal.SIGINT, signal.SIGTERM})
     fake.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -233,3 +234,29 @@ def test_charts_discover_read_and_a_missing_chart_fails_only_its_stream(fake: Fa
 def test_no_chart_ids_means_no_chart_streams(fake: FakeAmplitude, tmp_path: Path) -> None:
     run = run_connector(["discover"], tmp_path, fake.url, config=config_for(fake))
     assert not [s for s in run.of_type("CATALOG")[0]["catalog"]["streams"] if "chart" in s["name"]]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [('{"api_key": "x", ', "is not valid JSON"), ("[1, 2]", "holds list JSON, not an object")],
+)
+def test_a_config_file_that_is_not_a_json_object_is_a_one_line_config_error_naming_the_file(
+    tmp_path: Path, content: str, fragment: str
+) -> None:
+    (tmp_path / "broken.json").write_text(content)
+    run = run_connector(["check", "--config", str(tmp_path / "broken.json")], tmp_path, None)
+    (error,) = run.errors()
+    assert error["failure_type"] == "config_error"
+    assert f"The config file {tmp_path / 'broken.json'} " in error["message"] and fragment in error["message"]
+    assert "\n" not in error["message"] and "Something went wrong" not in error["message"]
+
+
+def test_the_example_config_and_catalog_work_against_the_fake(shared_fake: FakeAmplitude, tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    config = json.loads((examples / "config.json").read_text())
+    catalog = json.loads((examples / "catalog.json").read_text())
+    assert config["api_key"] == shared_fake.state.api_key and config["secret_key"] == shared_fake.state.secret_key
+    run = run_connector(["read"], tmp_path, shared_fake.url, config=config, catalog=catalog)
+    assert run.exit_code == 0 and not run.errors()
+    streams = {m["record"]["stream"] for m in run.of_type("RECORD")}
+    assert streams == {s["stream"]["name"] for s in catalog["streams"]}

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m integration_tests.demo "$@"
+PYTHONPATH="$PWD" exec .venv/bin/python scripts/demo.py "$@"

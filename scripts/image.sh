@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the connector image with podman and tests it, on a machine without a Docker engine.
 #
-#   bash scripts/image.sh          # build (when the sources changed) and run every image test
-#   bash scripts/image.sh build    # build only; prints the build time and the image size
+#   bash scripts/image.sh                    # build (when the sources changed) and run every image test
+#   bash scripts/image.sh build              # build only; prints the build time and the image size
+#   bash scripts/image.sh run ARGS...        # `docker run --rm ARGS...` through podman and the workarounds below,
+#                                            # e.g. run -v "$PWD/examples:/secrets:ro" source-amplitude:dev spec
 #
 # On a machine without podman, buildah, runc or mmdebstrap it installs Debian's packages (as root).
 # Every workaround for this sandbox lives in this file:
@@ -20,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 source scripts/lib/run_pytest.sh
-IMAGE="${IMAGE:-airbyte/source-amplitude:dev}"
+IMAGE="${IMAGE:-source-amplitude:dev}"  # a local tag of our own, never the official airbyte/source-amplitude
 BASE_IMAGE="localhost/python-connector-base-standin:4.0.2-bookworm"
 TOOLS="$ROOT/build/container-tools"
 
@@ -144,10 +146,9 @@ test_image() {
 bash scripts/setup.sh
 install_container_tools
 write_shims
-build_base_standin
-build_image
 case "${1:-test}" in
-  build) ;;
-  test) test_image ;;
-  *) echo "usage: bash scripts/image.sh [build|test]" >&2; exit 2 ;;
+  build) build_base_standin; build_image ;;
+  test) build_base_standin; build_image; test_image ;;
+  run) shift; exec "$TOOLS/docker" run --rm "$@" ;;
+  *) echo "usage: bash scripts/image.sh [build|test|run ARGS...]" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Optional
@@ -33,6 +33,25 @@ class SourceAmplitude(AbstractSource):
 
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
         return parse_config(config, self._now_utc(), os.environ)
+
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        """The CDK's own answer to a broken config file is "Something went wrong in the connector"."""
+        try:
+            config = json.loads(Path(config_path).read_text())
+        except OSError as error:
+            raise ConfigError(f"The config file {config_path} cannot be read ({error.strerror}).") from error
+        except ValueError as error:
+            raise ConfigError(
+                f"The config file {config_path} is not valid JSON ({error}). It must be one JSON object, such as "
+                "examples/config.json."
+            ) from error
+        if not isinstance(config, MutableMapping):
+            raise ConfigError(
+                f"The config file {config_path} holds {type(config).__name__} JSON, not an object such as "
+                "examples/config.json."
+            )
+        return config
 
     @classmethod
     def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:

@@ -1,8 +1,8 @@
 """Run a full sync: against Amplitude when credentials are given, otherwise against the fake server.
 
-    python -m integration_tests.demo                     # fake Amplitude with sample data
-    AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... python -m integration_tests.demo   # a real project
-    python -m integration_tests.demo --config secrets/config.json
+    bash scripts/demo.sh                     # fake Amplitude with sample data
+    AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... bash scripts/demo.sh   # a real project
+    bash scripts/demo.sh --config secrets/config.json
 
 Writes the connector's messages to demo-output/ and prints one line per stream."""
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_amplitude import Dataset, FakeAmplitude
+from test_support.connector_process import configured_catalog
 
 OUTPUT = Path("demo-output")
 CONNECTOR = str(Path(sys.executable).parent / "source-amplitude")  # the console script of this virtualenv
@@ -30,28 +31,11 @@ def connector(command: list[str], env: dict[str, str], stdout_path: Path) -> int
         return subprocess.run([CONNECTOR, *command], env=env, stdout=out, check=False).returncode
 
 
-def configured_catalog(discover_output: Path) -> dict[str, Any]:
+def discovered_catalog(discover_output: Path) -> dict[str, Any]:
     for line in discover_output.read_text().splitlines():
         message = json.loads(line)
         if message.get("type") == "CATALOG":
-            streams = []
-            for stream in message["catalog"]["streams"]:
-                incremental = "incremental" in stream["supported_sync_modes"]
-                streams.append(
-                    {
-                        "stream": stream,
-                        "sync_mode": "incremental" if incremental else "full_refresh",
-                        "destination_sync_mode": "append_dedup"
-                        if incremental and stream.get("source_defined_primary_key")
-                        else "overwrite",
-                        **(
-                            {"primary_key": stream["source_defined_primary_key"]}
-                            if stream.get("source_defined_primary_key")
-                            else {}
-                        ),
-                    }
-                )
-            return {"streams": streams}
+            return configured_catalog(message["catalog"])
     raise SystemExit(f"discover printed no catalog; see {discover_output}")
 
 
@@ -71,6 +55,13 @@ def summarize(read_output: Path) -> tuple[Counter[str], dict[str, Any], list[str
             elif kind == "TRACE" and message["trace"].get("type") == "ERROR":
                 errors.append(message["trace"]["error"]["message"])
     return records, states, errors
+
+
+def shown_state(state: Any) -> str:
+    """The final state, or "-" for a stream without a cursor (the CDK's {"__ab_no_cursor_state_message": true})."""
+    if not state or (isinstance(state, dict) and "__ab_no_cursor_state_message" in state):
+        return "-"
+    return json.dumps(state)
 
 
 def main(argv: list[str]) -> int:
@@ -110,7 +101,7 @@ def main(argv: list[str]) -> int:
             print(f"{command}: exit {code}, output in {OUTPUT / f'{command}.jsonl'}")
         connector(["discover", "--config", str(config_path)], env, OUTPUT / "discover.jsonl")
         catalog_path = OUTPUT / "catalog.json"
-        catalog_path.write_text(json.dumps(configured_catalog(OUTPUT / "discover.jsonl")))
+        catalog_path.write_text(json.dumps(discovered_catalog(OUTPUT / "discover.jsonl")))
         started = time.monotonic()
         code = connector(
             ["read", "--config", str(config_path), "--catalog", str(catalog_path)], env, OUTPUT / "read.jsonl"
@@ -124,7 +115,7 @@ def main(argv: list[str]) -> int:
     print(f"{'stream':<26}{'records':>10}  final state")
     for stream in json.loads(catalog_path.read_text())["streams"]:
         name = stream["stream"]["name"]
-        print(f"{name:<26}{records[name]:>10}  {json.dumps(states.get(name))}")
+        print(f"{name:<26}{records[name]:>10}  {shown_state(states.get(name))}")
     for error in errors:
         print(f"ERROR: {error}")
     return code
