@@ -16,11 +16,9 @@ from typing import Any
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after PYTHONPATH, so another checkout can be measured
 
-import pytest
 
 import source_amplitude
-from fake_amplitude import FakeAmplitude
-from integration_tests.test_late_data import FIRST, dataset, report, run_syncs
+from integration_tests.test_late_data import FIRST, dataset, late_amplitude, report, run_syncs
 
 CASES: dict[str, dict[str, Any]] = {
     "on time (2 h)": {},
@@ -44,8 +42,7 @@ def main() -> None:
     print(f"{'case':40} {'expected':>9} {'delivered':>9} {'missing':>8} {'duplicated':>10}")
     for name, faults in CASES.items():
         data = dataset()
-        with FakeAmplitude(data, **faults) as fake, pytest.MonkeyPatch.context() as patch:
-            patch.setenv("AMPLITUDE_BASE_URL", fake.url)
+        with late_amplitude(data, **faults) as fake:
             emitted, _ = run_syncs(fake)
         row = report(emitted, data.uuids())
         print(f"{name:40} {row['expected']:>9} {row['delivered']:>9} {row['missing']:>8} {row['duplicated']:>10}")

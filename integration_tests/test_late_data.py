@@ -5,6 +5,8 @@ of all syncs is every event exactly once."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
@@ -27,6 +29,15 @@ SYNC_HOURS = (4, 5, 6, 7, 9, 13, 19, 25, 26, 27, 37, 49, 50, 51, 52, 58, 73, 97)
 def dataset() -> Dataset:
     # 3 partitions an hour (#0, #1, #2), so that a missing middle partition is a gap in the numbering.
     return Dataset(FIRST, hours=24 * DAYS, events_per_hour=30, events_per_member=10, late_fraction=0.2)
+
+
+@contextmanager
+def late_amplitude(data: Dataset, **publication: Any) -> Iterator[FakeAmplitude]:
+    """The fake Amplitude with `publication` delays (publish_delay, late_hours, late_partitions), and the connector
+    pointed at it."""
+    with FakeAmplitude(data, **publication) as fake, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AMPLITUDE_BASE_URL", fake.url)
+        yield fake
 
 
 def sync(fake: FakeAmplitude, now: datetime, state: Optional[dict[str, Any]]) -> EntrypointOutput:
@@ -67,8 +78,7 @@ def report(emitted: Counter[str], expected: set[str]) -> dict[str, int]:
 @pytest.mark.parametrize("late_by_hours", [5, 14], ids=["every-hour-5h-late", "every-hour-14h-late"])
 def test_every_hour_published_late_is_still_delivered_exactly_once(late_by_hours: int) -> None:
     data = dataset()
-    with FakeAmplitude(data, publish_delay=timedelta(hours=late_by_hours)) as fake, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AMPLITUDE_BASE_URL", fake.url)
+    with late_amplitude(data, publish_delay=timedelta(hours=late_by_hours)) as fake:
         emitted, outputs = run_syncs(fake)
     expected = data.uuids()
     assert report(emitted, expected) == {
@@ -85,8 +95,7 @@ def test_every_hour_published_late_is_still_delivered_exactly_once(late_by_hours
 def test_one_partition_of_two_hours_published_10h_late_is_delivered_when_it_appears_and_nothing_twice() -> None:
     data = dataset()
     late = {(FIRST + timedelta(hours=3), 1): timedelta(hours=10), (FIRST + timedelta(hours=30), 1): timedelta(hours=10)}
-    with FakeAmplitude(data, late_partitions=late) as fake, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AMPLITUDE_BASE_URL", fake.url)
+    with late_amplitude(data, late_partitions=late) as fake:
         emitted, outputs = run_syncs(fake)
     expected = data.uuids()
     assert report(emitted, expected)["missing"] == 0
@@ -105,8 +114,7 @@ def test_one_partition_of_two_hours_published_10h_late_is_delivered_when_it_appe
 def test_hours_published_at_random_delays_up_to_20h_with_syncs_in_between() -> None:
     data = dataset()
     delays = {hour: timedelta(hours=(index * 7) % 21) for index, hour in enumerate(data.upload_hours())}
-    with FakeAmplitude(data, late_hours=delays) as fake, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AMPLITUDE_BASE_URL", fake.url)
+    with late_amplitude(data, late_hours=delays) as fake:
         emitted, _ = run_syncs(fake)
     expected = data.uuids()
     assert report(emitted, expected)["missing"] == 0 and report(emitted, expected)["duplicated"] == 0
@@ -115,8 +123,7 @@ def test_hours_published_at_random_delays_up_to_20h_with_syncs_in_between() -> N
 def test_a_pending_hour_does_not_hold_back_the_hours_after_it() -> None:
     data = dataset()
     late_hour = FIRST + timedelta(hours=2)
-    with FakeAmplitude(data, late_hours={late_hour: timedelta(hours=30)}) as fake, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AMPLITUDE_BASE_URL", fake.url)
+    with late_amplitude(data, late_hours={late_hour: timedelta(hours=30)}) as fake:
         output = sync(fake, FIRST + timedelta(hours=12, minutes=10), None)
     state = dict(output.most_recent_state.stream_state.__dict__)
     assert state["server_upload_time"] == "20261101T08"
@@ -132,8 +139,7 @@ def test_an_hour_still_empty_after_the_grace_period_is_no_longer_asked_for() -> 
 
     data = dataset()
     never = FIRST + timedelta(hours=2)
-    with FakeAmplitude(data, late_hours={never: timedelta(days=30)}) as fake, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AMPLITUDE_BASE_URL", fake.url)
+    with late_amplitude(data, late_hours={never: timedelta(days=30)}) as fake:
         first = sync(fake, FIRST + timedelta(hours=12, minutes=10), None)
         state = dict(first.most_recent_state.stream_state.__dict__)
         assert "20261101T02" in state["pending_hours"]

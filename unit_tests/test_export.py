@@ -24,13 +24,10 @@ from source_amplitude.export.archive import (
 )
 from source_amplitude.export.hours import UnexpectedMemberName, last_complete_hour, member_hour
 from source_amplitude.parsers.events import parse_line, record_messages, rfc3339
+from test_support.hours import at
 from test_support.recordings import recorded_path
 
 UTC = timezone.utc
-
-
-def at(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
 def test_last_complete_hour_leaves_the_export_delay() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,12 +16,9 @@ from source_amplitude.export.state import (
     missing_partitions,
     parse_export_state,
 )
+from test_support.hours import at
 
 UTC = timezone.utc
-
-
-def at(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
 NOW = at("2026-06-20T12")

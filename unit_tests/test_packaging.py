@@ -15,7 +15,7 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
 from airbyte_cdk.test.standard_tests._spec_compatibility import compare_specs
 from airbyte_connector_models.metadata.v0.connector_metadata_definition_v0 import ConnectorMetadataDefinitionV0
 
-from source_amplitude import errors
+from source_amplitude import errors, state_input
 from source_amplitude.source import SourceAmplitude
 from source_amplitude.streams import charts as chart_streams
 
@@ -89,6 +89,10 @@ def test_console_script_is_declared() -> None:
         errors.NETWORK_ERROR_MESSAGE,
         errors.REQUEST_REJECTED_MESSAGE,
         errors.GROUP_BY_COUNTRY_HINT,
+        errors.NOT_JSON_MESSAGE,
+        errors.UNEXPECTED_ANSWER_MESSAGE,
+        errors.UNUSABLE_STATE_MESSAGE,
+        state_input.WHOLE_STATE_MESSAGE,
         chart_streams.MISSING_CHART,
     ],
 )

@@ -56,10 +56,14 @@ def _rfc3339_slow(value: str) -> str:
 
 
 def shape_event(event: dict[str, Any]) -> dict[str, Any]:
+    """rfc3339() on each timestamp field, with its fast path inlined: this runs 7 times per event."""
     for field in TIMESTAMP_FIELDS:
         value = event.get(field)
-        if value is not None:
-            event[field] = rfc3339(value)
+        if value.__class__ is str:
+            if len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[10] == " " and value[20:].isdigit():
+                event[field] = f"{value[:10]}T{value[11:]}+00:00"
+            else:
+                event[field] = _rfc3339_slow(value)
     return event
 
 
