@@ -24,6 +24,7 @@ LINES_PER_BATCH = 1000
 QUEUE_BATCHES = 4  # memory bound of the read-ahead: QUEUE_BATCHES x LINES_PER_BATCH lines (~8 MB)
 DISK_HEADROOM_BYTES = 256 << 20
 ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # a zip with no entries starts with its end-of-central-directory record
 
 
 class ArchiveError(Exception):
@@ -59,7 +60,7 @@ def validate_archive(path: Path) -> None:
     magic, the central directory (the real archive's entries use data descriptors, so only the directory gives sizes),
     and every entry's CRC."""
     with path.open("rb") as head:
-        if head.read(4) != ZIP_MAGIC:
+        if head.read(4) not in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
             raise ArchiveError("the 200 answer is not a zip archive")
     try:
         with zipfile.ZipFile(path) as archive:

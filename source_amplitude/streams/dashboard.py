@@ -70,6 +70,13 @@ class DashboardStream(AmplitudeStream, ABC):
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         start = self._config.start_date.date()
         if sync_mode == SyncMode.incremental and self._cursor_date:
+            if self._cursor_date > self._today:
+                self.logger.warning(
+                    f"{self.name}: the saved state says {self._cursor_date.isoformat()} was read, which is later than "
+                    f"today ({self._today.isoformat()}); nothing is read. If the state was edited or the clock was "
+                    f"wrong, clear the {self.name} stream's data (reset) to start again from start_date."
+                )
+                return
             start = max(start, self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS))
         for first, last in date_slices(start, self._today, DASHBOARD_MAX_SLICE_DAYS):
             yield {"start": first.isoformat(), "end": last.isoformat()}

@@ -132,3 +132,12 @@ def test_given_an_unusable_events_state_then_a_config_error_naming_the_stream_an
     assert failure_types(output) == [FailureType.config_error]
     assert "The saved state of the events stream cannot be used" in message and fragment in message
     assert "Clear (reset) the events stream" in message
+
+
+def test_given_a_200_with_an_empty_zip_then_the_hour_has_no_data_yet_and_stays_pending() -> None:
+    with HttpMocker() as http:
+        http.get(request("2/export", ONE_HOUR), HttpResponse(zip_with({}), 200, {"Content-Type": "application/zip"}))
+        output = run("events", SyncMode.incremental, cfg=config(start_date=START), now=NOW)
+    assert output.records == [] and not output.errors
+    state = output.most_recent_state.stream_state.__dict__
+    assert state["server_upload_time"] == "20260616T11" and state["pending_hours"] == {"20260616T11": []}

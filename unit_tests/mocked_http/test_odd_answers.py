@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 
 from unit_tests.mocked_http.builders import (
@@ -101,3 +101,11 @@ def test_given_a_series_shorter_than_its_dates_then_the_dates_with_values_come_a
     assert [r.record.data for r in output.records] == [{"date": "2026-09-20", "statistics": {"United States": 7}}]
     warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
     assert any("2 dates" in w and "fewer values" in w for w in warnings)
+
+
+def test_given_a_dashboard_state_later_than_today_then_a_warning_and_nothing_is_read() -> None:
+    with HttpMocker():
+        output = run("active_users", SyncMode.incremental, stream_state={"date": "2099-01-01"})
+    assert output.records == []
+    warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+    assert any("2099-01-01" in w and "later than today" in w for w in warnings)
