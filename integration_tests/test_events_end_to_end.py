@@ -113,6 +113,27 @@ def test_400_halves_the_window_and_the_size_that_worked_is_remembered(server: Fa
     assert next_spans[0] == {"start": "20261102T00", "end": "20261102T05"}  # no re-splitting
 
 
+def test_a_remembered_window_grows_back_after_a_day_without_a_split(server: FakeAmplitude) -> None:
+    server.state.max_export_events = 7 * 40  # Amplitude refuses more than 7 hours at first...
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=11)))
+    state = last_state(output)
+    assert (state["window_hours"], state["window_since"]) == (6, "20261101T00")
+    server.state.max_export_events = None  # ...then the incident is over
+    emitted = uuids(output)
+    for last_hour in (17, 23, 29):  # syncs every 6 hours: one 6-hour window each
+        output = sync(server, now_for_last_hour(FIRST + timedelta(hours=last_hour)), state)
+        emitted += uuids(output)
+        state = last_state(output)
+    assert state["window_hours"] == 12 and state["window_since"] == "20261102T06"  # a day after the split
+    before = len(server.requests_to("/api/2/export"))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=29 + 30)), state)
+    emitted += uuids(output)
+    asked = server.requests_to("/api/2/export")[before:]
+    assert asked[0] == {"start": "20261102T06", "end": "20261102T17"}  # 12-hour windows now
+    assert "window_hours" not in last_state(output)  # and after another day, back to request_time_range (24)
+    assert sorted(emitted) == sorted(server.state.dataset.uuids())  # nothing lost or doubled on the way
+
+
 def test_504_splits_too(server: FakeAmplitude) -> None:
     server.state.timeout_export_events = 12 * 40
     output = sync(server, now_for_last_hour(FIRST + timedelta(hours=23)))

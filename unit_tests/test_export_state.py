@@ -33,13 +33,22 @@ def test_state_round_trips_with_pending_hours_and_window() -> None:
         "state_version": STATE_VERSION,
         "pending_hours": {"20260616T09": [], "20260616T10": [0, 2]},
         "window_hours": 6,
+        "window_since": "20260616T11",  # not given: counted from the cursor
     }
+    assert parse_export_state(state.as_dict()) == state.with_window(6, since=at("2026-06-16T11"))
+
+
+def test_window_since_round_trips_and_a_bad_one_is_unusable() -> None:
+    state = ExportState(at("2026-06-16T11"), {}, 6, at("2026-06-15T20"))
+    assert state.as_dict()["window_since"] == "20260615T20"
     assert parse_export_state(state.as_dict()) == state
+    with pytest.raises(UnusableState, match="window_since is 'yesterday'"):
+        parse_export_state({**state.as_dict(), "window_since": "yesterday"})
 
 
 def test_version_1_state_migrates_with_nothing_pending() -> None:
     state = parse_export_state({"server_upload_time": "20260616T11", "state_version": 1, "window_hours": 12})
-    assert state == ExportState(at("2026-06-16T11"), {}, 12)
+    assert state == ExportState(at("2026-06-16T11"), {}, 12, at("2026-06-16T11"))
     assert state.as_dict()["state_version"] == 2
 
 

@@ -7,7 +7,8 @@
 * `pending_hours` are hours Amplitude had not (fully) published when they were read: no data yet (404, or no member
   in the archive), or a gap in their partition numbers (#0 and #2 without #1). Each lists the partitions already
   emitted. Every sync asks for them again until they are complete or older than LATE_DATA_GRACE_HOURS.
-* `window_hours` (only after a 400/504 split) is the export window that last worked.
+* `window_hours` (only after a 400/504 split) is the export window that last worked, and `window_since` the first
+  upload hour read with it; a day of upload hours later it doubles, back up to request_time_range.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class ExportState:
     cursor: Optional[datetime] = None
     pending: Mapping[datetime, frozenset[int]] = field(default_factory=dict)
     window_hours: Optional[int] = None
+    window_since: Optional[datetime] = None
 
     def as_dict(self) -> dict[str, Any]:
         if self.cursor is None:
@@ -82,6 +84,7 @@ class ExportState:
         }
         if self.window_hours:
             state["window_hours"] = self.window_hours
+            state["window_since"] = export_hour(self.window_since or self.cursor)
         return state
 
     def delivered(self, hour: datetime) -> frozenset[int]:
@@ -99,8 +102,8 @@ class ExportState:
             hour += HOUR
         return [*pending, *fresh]
 
-    def with_window(self, window_hours: Optional[int]) -> ExportState:
-        return ExportState(self.cursor, self.pending, window_hours)
+    def with_window(self, window_hours: Optional[int], since: Optional[datetime] = None) -> ExportState:
+        return ExportState(self.cursor, self.pending, window_hours, since if window_hours else None)
 
     def after_hour(self, hour: datetime, emitted: frozenset[int], now: datetime) -> tuple[ExportState, HourOutcome]:
         was_pending = hour in self.pending
@@ -114,11 +117,12 @@ class ExportState:
             pending[hour] = delivered
         cursor = hour if self.cursor is None else max(self.cursor, hour)
         outcome = HourOutcome(hour, was_pending, complete, still_pending, given_up, delivered)
-        return ExportState(cursor, pending, self.window_hours), outcome
+        return ExportState(cursor, pending, self.window_hours, self.window_since), outcome
 
     def without_pending_before(self, first: datetime) -> ExportState:
         """Pending hours before `first` (a start_date moved later) are no longer wanted."""
-        return ExportState(self.cursor, {h: p for h, p in self.pending.items() if h >= first}, self.window_hours)
+        pending = {h: p for h, p in self.pending.items() if h >= first}
+        return ExportState(self.cursor, pending, self.window_hours, self.window_since)
 
 
 def parse_export_state(value: Any) -> ExportState:
@@ -136,17 +140,18 @@ def parse_export_state(value: Any) -> ExportState:
     if hour is None:
         raise UnusableState(f"server_upload_time is {quote(raw)}, not an upload hour such as '20240101T20'")
     window_hours = _parse_window(value.get("window_hours"))
+    since = _parse_since(value.get("window_since"), hour) if window_hours else None
     version = value.get("state_version")
     if version == STATE_VERSION:
-        return ExportState(hour, _parse_pending(value.get("pending_hours")), window_hours)
+        return ExportState(hour, _parse_pending(value.get("pending_hours")), window_hours, since)
     if version == 1:  # 0.1: every hour up to the cursor was taken as final
-        return ExportState(hour, {}, window_hours)
+        return ExportState(hour, {}, window_hours, since)
     if version is not None:
         raise UnusableState(
             f"state_version is {quote(version)}; this connector writes version {STATE_VERSION} and reads 1 and "
             f"{STATE_VERSION} (a newer connector version wrote it?)"
         )
-    return ExportState(hour - timedelta(hours=OFFICIAL_LOOKBACK_HOURS + 1), {}, window_hours)
+    return ExportState(hour - timedelta(hours=OFFICIAL_LOOKBACK_HOURS + 1), {}, window_hours, since)
 
 
 def _parse_window(value: Any) -> Optional[int]:
@@ -155,6 +160,15 @@ def _parse_window(value: Any) -> Optional[int]:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UnusableState(f"window_hours is {quote(value)}, not a positive whole number of hours")
     return value
+
+
+def _parse_since(value: Any, cursor: datetime) -> datetime:
+    if value is None:
+        return cursor  # written before window_since existed: count from now on
+    try:
+        return parse_export_hour(value)
+    except (TypeError, ValueError):
+        raise UnusableState(f"window_since is {quote(value)}, not an upload hour such as '20240101T20'") from None
 
 
 def _parse_pending(value: Any) -> dict[datetime, frozenset[int]]:

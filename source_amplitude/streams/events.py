@@ -63,6 +63,7 @@ from source_amplitude.http import AmplitudeStream
 from source_amplitude.parsers.events import parse_line, record_messages
 from source_amplitude.record_batch import RecordBatch
 
+WINDOW_REGROW_HOURS = 24
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
 S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"
 BROKEN_DOWNLOAD_ERRORS = (ArchiveError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
@@ -227,6 +228,7 @@ class Events(AmplitudeStream):
         )
         self._records_so_far += window.records
         self._close_window()
+        self._grow_window_back(window)
         remaining_hours = len(self._plan) - self._position[window.last] - 1
         if self._hours_so_far:
             per_hour = self._records_so_far / self._hours_so_far
@@ -262,11 +264,24 @@ class Events(AmplitudeStream):
                         failure_type=FailureType.config_error,
                     ) from split
                 window_hours = max(1, (int((last - first) / HOUR) + 1) // 2)
+                self._exported = self._exported.with_window(window_hours, since=first)
                 self.logger.info(f"events: {split.error_message}; retrying with {window_hours}-hour windows")
                 continue
-            if window_hours < self._config.request_time_range_hours:
-                self._exported = self._exported.with_window(window_hours)
             return self._window
+
+    def _grow_window_back(self, window: Window) -> None:
+        """A window size remembered after a 400/504 split doubles once a day of upload hours has been read with it
+        (up to request_time_range), so that one incident does not shrink every later sync's windows for good."""
+        remembered, since = self._exported.window_hours, self._exported.window_since
+        if not remembered or since is None or window.last - since < timedelta(hours=WINDOW_REGROW_HOURS):
+            return
+        grown = remembered * 2
+        if grown >= self._config.request_time_range_hours:
+            self._exported = self._exported.with_window(None)
+            grown = self._config.request_time_range_hours
+        else:
+            self._exported = self._exported.with_window(grown, since=window.last + HOUR)
+        self.logger.info(f"events: a day of upload hours without a split; export windows grow back to {grown} hours")
 
     def _window_end(self, first: datetime, window_hours: int) -> datetime:
         """The last hour of the window starting at `first`: at most `window_hours` consecutive hours of the plan."""
