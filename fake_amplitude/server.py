@@ -42,7 +42,8 @@ def error_body(status: int, details: str, message: str = "Unspecified Error", ki
 class Fault:
     """Answer the next `times` requests whose path matches `path` with this instead of the real answer.
     kind: "status" (status + body), "malformed" (200 with a body that is not what the endpoint serves),
-    "truncate" (200 whose body stops half-way), "reset" (close the connection without answering)."""
+    "truncate" (200 whose body stops half-way), "reset" (close the connection without answering), "delay" (wait
+    delay_seconds, then answer as usual: Amplitude building a large export)."""
 
     path: str
     status: int = 500
@@ -171,6 +172,8 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
     def _inject(self, fault: Fault) -> bool:
         if fault.delay_seconds:
             time.sleep(fault.delay_seconds)
+        if fault.kind == "delay":
+            return False
         if fault.kind == "reset":
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True

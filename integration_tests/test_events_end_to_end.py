@@ -134,6 +134,18 @@ def test_a_remembered_window_grows_back_after_a_day_without_a_split(server: Fake
     assert sorted(emitted) == sorted(server.state.dataset.uuids())  # nothing lost or doubled on the way
 
 
+def test_a_slow_export_logs_progress_while_the_connector_waits(
+    server: FakeAmplitude, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("source_amplitude.export.progress.PROGRESS_LOG_SECONDS", 0.1)
+    server.add_fault(Fault(path="/api/2/export", kind="delay", delay_seconds=0.5))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=2)))
+    progress = [m.log.message for m in output.logs if "waiting since" in m.log.message]
+    assert progress and progress[0].startswith("events: export of 20261101T00..20261101T02: waiting since ")
+    assert "no byte yet" in progress[0]
+    assert len(set(uuids(output))) == 3 * 40
+
+
 def test_504_splits_too(server: FakeAmplitude) -> None:
     server.state.timeout_export_events = 12 * 40
     output = sync(server, now_for_last_hour(FIRST + timedelta(hours=23)))

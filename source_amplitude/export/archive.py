@@ -7,7 +7,7 @@ import queue
 import shutil
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,8 +35,8 @@ class NotEnoughDisk(Exception):
     pass
 
 
-def save_response(response: requests.Response, path: Path) -> int:
-    """Stream the body to `path`; never hold it in memory. Returns its size."""
+def save_response(response: requests.Response, path: Path, on_chunk: Optional[Callable[[int], None]] = None) -> int:
+    """Stream the body to `path`; never hold it in memory. Returns its size; `on_chunk` hears each chunk's size."""
     expected = response.headers.get("Content-Length")
     if expected and expected.isdigit():
         free = shutil.disk_usage(path.parent).free
@@ -50,6 +50,8 @@ def save_response(response: requests.Response, path: Path) -> int:
         for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
             out.write(chunk)
             size += len(chunk)
+            if on_chunk:
+                on_chunk(len(chunk))
     if expected and expected.isdigit() and size != int(expected):
         raise ArchiveError(f"download truncated: {size} of {expected} bytes")
     return size

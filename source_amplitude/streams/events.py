@@ -51,6 +51,7 @@ from source_amplitude.export.hours import (
     last_complete_hour,
     parse_export_hour,
 )
+from source_amplitude.export.progress import WaitReporter
 from source_amplitude.export.state import (
     LATE_DATA_GRACE_HOURS,
     ExportState,
@@ -304,12 +305,13 @@ class Events(AmplitudeStream):
             started = time.monotonic()
             directory = Path(tempfile.mkdtemp(prefix="amplitude-export-"))
             try:
-                _, response = self._fetch_next_page(params, None)
-                if self.skipped(response):  # the policy's 404: no data in this window
-                    remove_quietly(directory)
-                    return Window(first, last, None, None, 0, started)
                 archive = directory / "export.zip"
-                size = save_response(response, archive)
+                with WaitReporter(self.logger, f"events: export of {params['start']}..{params['end']}") as progress:
+                    _, response = self._fetch_next_page(params, None)
+                    if self.skipped(response):  # the policy's 404: no data in this window
+                        remove_quietly(directory)
+                        return Window(first, last, None, None, 0, started)
+                    size = save_response(response, archive, progress.add)
                 validate_archive(archive)
                 members = self._members(archive, params)
                 to_read = self._partitions_to_read(members, first, last)
