@@ -21,6 +21,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--first-hour", help="first upload hour, e.g. 2026-11-20T00 (default: --days before now)")
     parser.add_argument("--hours", type=int, default=24, help="upload hours with data (with --first-hour)")
     parser.add_argument("--cache-dir", type=Path, help="keep built export archives here")
+    parser.add_argument(
+        "--export-first-byte-seconds", type=float, default=0.0, help="wait before the first byte of each export"
+    )
+    parser.add_argument("--export-mb-per-second", type=float, help="send exports at this many MB/s")
     args = parser.parse_args(argv)
     if args.first_hour:
         first = datetime.strptime(args.first_hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
@@ -32,7 +36,13 @@ def main(argv: list[str]) -> None:
         )
     if args.cache_dir:
         args.cache_dir.mkdir(parents=True, exist_ok=True)
-    fake = FakeAmplitude(dataset, port=args.port, cache_dir=args.cache_dir).start()
+    fake = FakeAmplitude(
+        dataset,
+        port=args.port,
+        cache_dir=args.cache_dir,
+        export_first_byte_seconds=args.export_first_byte_seconds,
+        export_bytes_per_second=args.export_mb_per_second * 1e6 if args.export_mb_per_second else None,
+    ).start()
     print(
         f"fake Amplitude listening on {fake.url}\n"
         f"  data:       {dataset.hours} upload hours, {dataset.events_per_hour} events each, "

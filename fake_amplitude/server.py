@@ -52,6 +52,7 @@ class Fault:
     retry_after: Optional[str] = None
     body: Optional[bytes] = None
     delay_seconds: float = 0.0
+    query: dict[str, str] = field(default_factory=dict)  # only requests with these query parameters
 
 
 @dataclass
@@ -72,6 +73,12 @@ class FakeState:
     taxonomy_enabled: bool = True
     charts: dict[str, str] = field(default_factory=dict)  # chart id -> CSV text; empty: catalog.sample_charts()
     cache_dir: Optional[Path] = None  # keep built export archives here (the benchmark's million-event days)
+    # Amplitude's latency: seconds before the first byte of an export (it builds the archive first), and bandwidth.
+    export_first_byte_seconds: float = 0.0
+    export_bytes_per_second: Optional[float] = None
+    exports_in_flight: int = 0
+    max_exports_in_flight: int = 0
+    export_log: list[tuple[str, float, float]] = field(default_factory=list)  # (start, began, ended) monotonic
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -82,10 +89,11 @@ class FakeState:
         delay = self.late_partitions.get((hour, partition), self.late_hours.get(hour, self.publish_delay))
         return hour + timedelta(hours=1) + delay <= self.clock
 
-    def take_fault(self, path: str) -> Optional[Fault]:
+    def take_fault(self, path: str, params: dict[str, str]) -> Optional[Fault]:
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and re.search(fault.path, path):
+                matches_query = all(params.get(key) == value for key, value in fault.query.items())
+                if fault.times > 0 and re.search(fault.path, path) and matches_query:
                     fault.times -= 1
                     return fault
         return None
@@ -151,7 +159,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         if not self._authorized():
             self._send(403, error_body(403, "Invalid API/Secret Key combination"))
             return
-        fault = self.state.take_fault(parts.path)
+        fault = self.state.take_fault(parts.path, params)
         self.truncate_body = fault is not None and fault.kind == "truncate"
         if fault and not self.truncate_body and self._inject(fault):
             return
@@ -201,6 +209,18 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
 
     # ---- Export API (docs/amplitude-api-notes.md) ----
     def export(self, params: dict[str, str]) -> None:
+        began = time.monotonic()
+        with self.state.lock:
+            self.state.exports_in_flight += 1
+            self.state.max_exports_in_flight = max(self.state.max_exports_in_flight, self.state.exports_in_flight)
+        try:
+            self._export(params)
+        finally:
+            with self.state.lock:
+                self.state.exports_in_flight -= 1
+                self.state.export_log.append((params.get("start", ""), began, time.monotonic()))
+
+    def _export(self, params: dict[str, str]) -> None:
         try:
             first = parse_export_hour(params["start"])
             last = parse_export_hour(params["end"])
@@ -224,6 +244,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         with self._archive(hours) as spool:
             size = spool.seek(0, 2)
             spool.seek(0)
+            time.sleep(self.state.export_first_byte_seconds)
             self.send_response(200)
             self.send_header("Content-Type", "application/zip")
             self.send_header("Content-Length", str(size))
@@ -232,7 +253,20 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
                 self.wfile.write(spool.read(size // 2))
                 self.close_connection = True
                 return
+            self._send_throttled(spool)
+
+    def _send_throttled(self, spool: IO[bytes]) -> None:
+        rate = self.state.export_bytes_per_second
+        if not rate:
             shutil.copyfileobj(spool, self.wfile, 1 << 20)
+            return
+        started, sent = time.monotonic(), 0
+        while chunk := spool.read(1 << 18):
+            self.wfile.write(chunk)
+            sent += len(chunk)
+            ahead = sent / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
 
     def _archive(self, hours: list[datetime]) -> IO[bytes]:
         dataset = self.state.dataset

@@ -129,7 +129,7 @@ def test_a_remembered_window_grows_back_after_a_day_without_a_split(server: Fake
     output = sync(server, now_for_last_hour(FIRST + timedelta(hours=29 + 30)), state)
     emitted += uuids(output)
     asked = server.requests_to("/api/2/export")[before:]
-    assert asked[0] == {"start": "20261102T06", "end": "20261102T17"}  # 12-hour windows now
+    assert {"start": "20261102T06", "end": "20261102T17"} in asked  # 12-hour windows now
     assert "window_hours" not in last_state(output)  # and after another day, back to request_time_range (24)
     assert sorted(emitted) == sorted(server.state.dataset.uuids())  # nothing lost or doubled on the way
 
@@ -222,7 +222,8 @@ def test_sigkill_mid_window_then_resume_loses_nothing_and_repeats_at_most_one_ho
     assert len(set(first_run) & set(second_run)) <= dataset.events_per_hour
     counted = [m["state"]["sourceStats"]["recordCount"] for m in resumed.of_type("STATE")]
     assert sum(counted) == len(second_run)
-    assert set(tmp_path.glob("amplitude-export-*")) == left_by_the_kill  # the resumed run cleaned up after itself
+    assert left_by_the_kill  # the window being read and the one downloading ahead
+    assert not list(tmp_path.glob("amplitude-export-*"))  # the resumed run removed them, and its own
 
 
 def test_temporary_files_are_removed_after_a_failure(tmp_path: Path) -> None:

@@ -15,9 +15,11 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.settings import (
     BASE_URL_ENV,
+    DEFAULT_EXPORT_CONCURRENCY,
     DEFAULT_REQUEST_TIME_RANGE_HOURS,
     DEFAULT_START_DAYS_AGO,
     EU_BASE_URL_ENV,
+    MAX_EXPORT_CONCURRENCY,
     MAX_REQUEST_TIME_RANGE_HOURS,
     REGION_BASE_URLS,
     DataRegion,
@@ -39,6 +41,7 @@ class AmplitudeConfig:
     start_date: datetime  # UTC, aware
     data_region: DataRegion
     request_time_range_hours: int
+    export_concurrency: int
     active_users_group_by_country: bool
     chart_ids: tuple[str, ...]
     base_url: str  # scheme://host[:port] every request goes to
@@ -58,6 +61,7 @@ def parse_config(raw: Mapping[str, Any], now: datetime, environ: Mapping[str, st
         request_time_range_hours=_parse_request_time_range(
             raw.get("request_time_range", DEFAULT_REQUEST_TIME_RANGE_HOURS)
         ),
+        export_concurrency=_parse_export_concurrency(raw.get("export_concurrency", DEFAULT_EXPORT_CONCURRENCY)),
         active_users_group_by_country=_parse_bool(raw, "active_users_group_by_country", default=True),
         chart_ids=_parse_chart_ids(raw.get("chart_ids")),
         base_url=resolve_base_url(region, environ),
@@ -122,6 +126,16 @@ def _parse_request_time_range(value: Any) -> int:
         raise ConfigError(
             f"'request_time_range' is {value!r}; it is the number of hours per export request and must be a whole "
             f"number from 1 to {MAX_REQUEST_TIME_RANGE_HOURS}. The default, 24, suits most projects."
+        )
+    return value
+
+
+def _parse_export_concurrency(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EXPORT_CONCURRENCY:
+        raise ConfigError(
+            f"'export_concurrency' is {value!r}; it is how many export requests may be in flight at once and must be "
+            f"a whole number from 1 to {MAX_EXPORT_CONCURRENCY} (Amplitude allows 5 concurrent requests per project, "
+            f"shared with every other client). The default, {DEFAULT_EXPORT_CONCURRENCY}, suits most projects."
         )
     return value
 

@@ -4,7 +4,7 @@ the error handler, the base stream (skips) and `check` all read a stream's `Poli
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
@@ -173,9 +173,15 @@ def unusable_state_message(stream: str, detail: str) -> str:
 
 
 class AmplitudeErrorHandler(ErrorHandler):
-    def __init__(self, logger: logging.Logger, policy: Policy = DEFAULT_POLICY) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        policy: Policy = DEFAULT_POLICY,
+        on_rate_limited: Optional[Callable[[], None]] = None,
+    ) -> None:
         self._logger = logger
         self._policy = policy
+        self._on_rate_limited = on_rate_limited  # the events stream sends fewer exports at once after a 429
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -187,6 +193,8 @@ class AmplitudeErrorHandler(ErrorHandler):
 
     def interpret_response(self, response: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response, requests.Response):
+            if response.status_code == 429 and self._on_rate_limited:
+                self._on_rate_limited()
             outcome = self._policy.outcome(response)
             if outcome.action in (ResponseAction.SUCCESS, ResponseAction.IGNORE):
                 return ErrorResolution(outcome.action)  # a skip is logged by the stream, with its own words

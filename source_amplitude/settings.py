@@ -22,6 +22,10 @@ EU_BASE_URL_ENV = "AMPLITUDE_EU_BASE_URL"
 
 DEFAULT_START_DAYS_AGO = 30
 DEFAULT_REQUEST_TIME_RANGE_HOURS = 24
+# Export requests in flight at once (the window being read counts as one). Amplitude allows 5 concurrent REST
+# requests per project across all clients (docs/amplitude-api-notes.md): 4 leaves room for everyone else.
+DEFAULT_EXPORT_CONCURRENCY = 2
+MAX_EXPORT_CONCURRENCY = 4
 MAX_REQUEST_TIME_RANGE_HOURS = 8760  # the Export API refuses ranges over 365 days
 
 # Dashboard numbers for a day keep changing until that day is over in the project's time zone (which the API does

@@ -40,6 +40,7 @@ def test_defaults_start_30_days_ago_on_the_standard_server() -> None:
     assert config.start_date == datetime(2026, 10, 23, 15, tzinfo=UTC)
     assert config.base_url == "https://amplitude.com"
     assert config.request_time_range_hours == 24
+    assert config.export_concurrency == 2
     assert config.active_users_group_by_country is True
 
 
@@ -65,6 +66,8 @@ def test_start_date_forms(start_date: str, expected: datetime) -> None:
         ({"data_region": "Asia"}, ["'data_region' is 'Asia'", "'Standard Server' or 'EU Residency Server'"]),
         ({"request_time_range": 0}, ["'request_time_range' is 0", "from 1 to 8760"]),
         ({"request_time_range": 9000}, ["'request_time_range' is 9000"]),
+        ({"export_concurrency": 5}, ["'export_concurrency' is 5", "from 1 to 4", "5 concurrent requests"]),
+        ({"export_concurrency": 0}, ["'export_concurrency' is 0"]),
         ({"request_time_range": "24"}, ["'request_time_range' is '24'"]),
         ({"active_users_group_by_country": "yes"}, ["'active_users_group_by_country' is 'yes'", "true or false"]),
         ({"chart_ids": "abc"}, ["'chart_ids' must be a list"]),

@@ -3,9 +3,12 @@ second thread (zlib releases the GIL) while the caller parses."""
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
+import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,24 +38,100 @@ class NotEnoughDisk(Exception):
     pass
 
 
-def save_response(response: requests.Response, path: Path, on_chunk: Optional[Callable[[int], None]] = None) -> int:
-    """Stream the body to `path`; never hold it in memory. Returns its size; `on_chunk` hears each chunk's size."""
-    expected = response.headers.get("Content-Length")
-    if expected and expected.isdigit():
-        free = shutil.disk_usage(path.parent).free
-        if int(expected) + DISK_HEADROOM_BYTES > free:
-            raise NotEnoughDisk(
-                f"the export needs {int(expected) / 1e9:.2f} GB of temporary disk in {path.parent} "
-                f"but only {free / 1e9:.2f} GB are free"
-            )
-    size = 0
-    with path.open("wb") as out:
-        for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
-            out.write(chunk)
-            size += len(chunk)
-            if on_chunk:
-                on_chunk(len(chunk))
-    if expected and expected.isdigit() and size != int(expected):
+EXPORT_DIR_PREFIX = "amplitude-export-"
+OWNER_FILE = "owner.pid"
+STALE_UNOWNED_SECONDS = 24 * 3600
+
+
+def new_export_dir() -> Path:
+    """A temporary directory for one export, marked with this process's id so that a later run can tell it was left
+    by a killed process (remove_stale_export_dirs)."""
+    directory = Path(tempfile.mkdtemp(prefix=EXPORT_DIR_PREFIX))
+    (directory / OWNER_FILE).write_text(str(os.getpid()))
+    return directory
+
+
+def remove_stale_export_dirs(temp_root: Optional[Path] = None) -> int:
+    """Remove export directories whose process is gone (a SIGKILL leaves them behind). Returns how many."""
+    removed = 0
+    for directory in (temp_root or Path(tempfile.gettempdir())).glob(f"{EXPORT_DIR_PREFIX}*"):
+        try:
+            owner = int((directory / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            owner = None
+        if owner is None:
+            try:
+                stale = time.time() - directory.stat().st_mtime > STALE_UNOWNED_SECONDS  # written by 0.1
+            except OSError:
+                continue
+        else:
+            stale = not _process_alive(owner)
+        if stale:
+            shutil.rmtree(directory, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class DiskBudget:
+    """Free temporary disk shared by the downloads in flight: each one reserves its Content-Length first, so that
+    two concurrent exports cannot both count the same free space."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reserved = 0
+
+    def reserve(self, size: int, directory: Path) -> None:
+        with self._lock:
+            free = shutil.disk_usage(directory).free
+            if size + self._reserved + DISK_HEADROOM_BYTES > free:
+                others = f", {self._reserved / 1e9:.2f} GB of it held by downloads in flight" if self._reserved else ""
+                raise NotEnoughDisk(
+                    f"the export needs {size / 1e9:.2f} GB of temporary disk in {directory} "
+                    f"but only {free / 1e9:.2f} GB are free{others}"
+                )
+            self._reserved += size
+
+    def release(self, size: int) -> None:
+        with self._lock:
+            self._reserved -= size
+
+
+def save_response(
+    response: requests.Response,
+    path: Path,
+    on_chunk: Optional[Callable[[int], None]] = None,
+    budget: Optional[DiskBudget] = None,
+) -> int:
+    """Stream the body to `path`; never hold it in memory. Returns its size; `on_chunk` hears each chunk's size.
+    The Content-Length is checked against free disk (and the other downloads' reservations) before a byte is
+    written."""
+    expected_header = response.headers.get("Content-Length")
+    expected = int(expected_header) if expected_header and expected_header.isdigit() else None
+    budget = budget or DiskBudget()
+    if expected is not None:
+        budget.reserve(expected, path.parent)
+    try:
+        size = 0
+        with path.open("wb") as out:
+            for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
+                out.write(chunk)
+                size += len(chunk)
+                if on_chunk:
+                    on_chunk(len(chunk))
+    finally:
+        if expected is not None:
+            budget.release(expected)
+    if expected is not None and size != expected:
         raise ArchiveError(f"download truncated: {size} of {expected} bytes")
     return size
 

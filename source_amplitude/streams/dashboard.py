@@ -70,7 +70,7 @@ class DashboardStream(AmplitudeStream, ABC):
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         start = self._config.start_date.date()
         if sync_mode == SyncMode.incremental and self._cursor_date:
-            if self._cursor_date > self._today:
+            if self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS) > self._today:  # even the lookback
                 self.logger.warning(
                     f"{self.name}: the saved state says {self._cursor_date.isoformat()} was read, which is later than "
                     f"today ({self._today.isoformat()}); nothing is read. If the state was edited or the clock was "

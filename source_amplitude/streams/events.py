@@ -9,7 +9,7 @@ the window's last hour (or on any failure)."""
 
 from __future__ import annotations
 
-import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -27,22 +27,32 @@ from airbyte_cdk.models import (
     TraceType,
 )
 from airbyte_cdk.sources.streams.core import StreamData
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
-from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.config import AmplitudeConfig, ConfigError
-from source_amplitude.errors import DEFAULT_POLICY, Outcome, Policy, skip, unusable_state_message
+from source_amplitude.errors import (
+    DEFAULT_POLICY,
+    AmplitudeErrorHandler,
+    Outcome,
+    Policy,
+    skip,
+    unusable_state_message,
+)
 from source_amplitude.export.archive import (
     ArchiveError,
     ArchiveReader,
+    DiskBudget,
     Members,
     NotEnoughDisk,
     archive_members,
     remove_quietly,
+    remove_stale_export_dirs,
     save_response,
     validate_archive,
 )
+from source_amplitude.export.fetcher import CannotExportHour, Download, ExportFetcher
 from source_amplitude.export.hours import (
     HOUR,
     UnexpectedMemberName,
@@ -72,15 +82,22 @@ BROKEN_DOWNLOAD_ERRORS = (ArchiveError, requests.exceptions.ChunkedEncodingError
 
 @dataclass
 class Window:
-    first: datetime
-    last: datetime
-    directory: Optional[Path]
-    reader: Optional[ArchiveReader]  # None: Amplitude has no data for the window (404)
-    size_bytes: int
-    started: float
+    """A download being read, hour by hour."""
+
+    download: Download
+    reader: Optional[ArchiveReader]  # None: Amplitude has no data for the window (yet)
     to_read: dict[datetime, frozenset[int]] = field(default_factory=dict)  # hour -> partitions read from the archive
+    opened: float = field(default_factory=time.monotonic)
     records: int = 0
     pending: int = 0  # hours of the window Amplitude had not (fully) published
+
+    @property
+    def first(self) -> datetime:
+        return self.download.first
+
+    @property
+    def last(self) -> datetime:
+        return self.download.last
 
     def covers(self, hour: datetime) -> bool:
         return self.first <= hour <= self.last
@@ -88,8 +105,8 @@ class Window:
     def close(self) -> None:
         if self.reader:
             self.reader.close()
-        remove_quietly(self.directory)
-        self.reader, self.directory = None, None
+        self.reader = None
+        self.download.discard()
 
 
 class Events(AmplitudeStream):
@@ -108,6 +125,8 @@ class Events(AmplitudeStream):
         self._plan: list[datetime] = []
         self._position: dict[datetime, int] = {}
         self._window: Optional[Window] = None
+        self._fetcher: Optional[ExportFetcher] = None
+        self._disk = DiskBudget()
         self._records_so_far = 0
         self._hours_so_far = 0
         super().__init__(config)
@@ -170,6 +189,7 @@ class Events(AmplitudeStream):
             yield from self._hour_records(window, hour)
         except BaseException:
             self._close_window()
+            self._close_fetcher()
             raise
         self._exported, outcome = self._exported.after_hour(hour, window.to_read.get(hour, frozenset()), self._now)
         window.pending += outcome.pending
@@ -220,17 +240,20 @@ class Events(AmplitudeStream):
             ) from error
 
     def _finish_window(self, window: Window) -> Iterator[StreamData]:
-        seconds = time.monotonic() - window.started
-        hours = int((window.last - window.first) / HOUR) + 1
+        read_seconds = time.monotonic() - window.opened
+        download = window.download
         not_published = f", {window.pending} h not published yet (kept pending)" if window.pending else ""
         self.logger.info(
-            f"events: upload hours {export_hour(window.first)}..{export_hour(window.last)} ({hours} h): "
-            f"{window.size_bytes / 1e6:.1f} MB, {window.records} records in {seconds:.1f} s{not_published}"
+            f"events: upload hours {export_hour(window.first)}..{export_hour(window.last)} ({download.hours} h): "
+            f"{download.size_bytes / 1e6:.1f} MB, {window.records} records; export {download.seconds:.1f} s, "
+            f"read {read_seconds:.1f} s{not_published}"
         )
         self._records_so_far += window.records
         self._close_window()
         self._grow_window_back(window)
         remaining_hours = len(self._plan) - self._position[window.last] - 1
+        if remaining_hours == 0:
+            self._close_fetcher()
         if self._hours_so_far:
             per_hour = self._records_so_far / self._hours_so_far
             yield AirbyteTraceMessage(
@@ -248,27 +271,58 @@ class Events(AmplitudeStream):
             self._window.close()
         self._window = None
 
+    def get_error_handler(self) -> ErrorHandler:
+        return AmplitudeErrorHandler(self.logger, self.error_policy(), on_rate_limited=self._rate_limited)
+
+    def _rate_limited(self) -> None:
+        """A 429 on an export (on a fetcher thread): fewer requests in flight for the rest of the sync."""
+        lowered = self._fetcher.lower_concurrency() if self._fetcher else None
+        if lowered is not None:
+            self.logger.warning(
+                f"events: Amplitude answered 429 (rate limit) to an export request; at most {lowered} export "
+                "requests at once for the rest of this sync"
+            )
+
+    def _close_fetcher(self) -> None:
+        if self._fetcher:
+            self._fetcher.close()
+        self._fetcher = None
+
     def _open_window(self, first: datetime) -> Window:
         self._close_window()
-        window_hours = min(self._config.request_time_range_hours, self._exported.window_hours or 10**6)
-        while True:
-            last = self._window_end(first, window_hours)
-            try:
-                self._window = self._download(first, last)
-            except RequestWindowSplitRequiredException as split:
-                if last == first:
-                    raise AirbyteTracedException(
-                        message=f"Amplitude cannot export the single upload hour {export_hour(first)} "
-                        f"({split.error_message}): it holds more than 4 GB or times out. No Export API request can "
-                        f"read it. Export that hour with Amplitude's Amazon S3 or warehouse export ({S3_EXPORT_URL}), "
-                        f"then set start_date after it. Nothing from this hour on was saved.",
-                        failure_type=FailureType.config_error,
-                    ) from split
-                window_hours = max(1, (int((last - first) / HOUR) + 1) // 2)
-                self._exported = self._exported.with_window(window_hours, since=first)
-                self.logger.info(f"events: {split.error_message}; retrying with {window_hours}-hour windows")
-                continue
-            return self._window
+        if self._fetcher is None:
+            remove_stale_export_dirs()  # left by a killed run of this connector
+            window_hours = min(self._config.request_time_range_hours, self._exported.window_hours or 10**6)
+            self._fetcher = ExportFetcher(
+                self._plan[self._position[first] :],
+                window_hours,
+                self._fetch_window,
+                self._config.export_concurrency,
+                self.logger,
+            )
+        try:
+            download = self._fetcher.next_download()
+        except CannotExportHour as error:
+            raise AirbyteTracedException(
+                message=f"Amplitude cannot export the single upload hour {export_hour(error.hour)} "
+                f"({error.detail}): it holds more than 4 GB or times out. No Export API request can "
+                f"read it. Export that hour with Amplitude's Amazon S3 or warehouse export ({S3_EXPORT_URL}), "
+                f"then set start_date after it. Nothing from this hour on was saved.",
+                failure_type=FailureType.config_error,
+            ) from error
+        if download.first != first:
+            download.discard()
+            raise AssertionError(f"events: expected the export from {first}, got {download.first}")
+        if download.split_to and download.split_to != self._exported.window_hours:
+            self._exported = self._exported.with_window(download.split_to, since=download.first)
+            self._fetcher.set_window_hours(download.split_to)
+        to_read = self._partitions_to_read(download.members, download.first, download.last)
+        reader = None
+        if download.archive is not None:
+            plan = [(hour, [download.members[hour][n] for n in sorted(parts)]) for hour, parts in to_read.items()]
+            reader = ArchiveReader(download.archive, plan)
+        self._window = Window(download, reader, to_read)
+        return self._window
 
     def _grow_window_back(self, window: Window) -> None:
         """A window size remembered after a 400/504 split doubles once a day of upload hours has been read with it
@@ -282,43 +336,30 @@ class Events(AmplitudeStream):
             grown = self._config.request_time_range_hours
         else:
             self._exported = self._exported.with_window(grown, since=window.last + HOUR)
+        if self._fetcher:
+            self._fetcher.set_window_hours(grown)
         self.logger.info(f"events: a day of upload hours without a split; export windows grow back to {grown} hours")
 
-    def _window_end(self, first: datetime, window_hours: int) -> datetime:
-        """The last hour of the window starting at `first`: at most `window_hours` consecutive hours of the plan."""
-        index = self._position[first]
-        last = first
-        while (
-            index + 1 < len(self._plan)
-            and self._plan[index + 1] == last + HOUR
-            and last - first < timedelta(hours=window_hours - 1)
-        ):
-            index += 1
-            last = self._plan[index]
-        return last
-
-    def _download(self, first: datetime, last: datetime) -> Window:
+    def _fetch_window(self, first: datetime, last: datetime, directory: Path, cancelled: threading.Event) -> Download:
+        """One export request, to disk, checked; runs on a fetcher thread. Broken downloads are retried here; a
+        400/504 raises RequestWindowSplitRequiredException for the fetcher to split the window."""
         params = {"start": export_hour(first), "end": export_hour(last)}
         backoff = self.get_backoff_strategy()
         max_retries = self.get_error_handler().max_retries or 0
         for attempt in range(1, max_retries + 2):
             started = time.monotonic()
-            directory = Path(tempfile.mkdtemp(prefix="amplitude-export-"))
+            archive = directory / "export.zip"
             try:
-                archive = directory / "export.zip"
                 with WaitReporter(self.logger, f"events: export of {params['start']}..{params['end']}") as progress:
                     _, response = self._fetch_next_page(params, None)
                     if self.skipped(response):  # the policy's 404: no data in this window
-                        remove_quietly(directory)
-                        return Window(first, last, None, None, 0, started)
-                    size = save_response(response, archive, progress.add)
+                        return Download(first, last, directory, None, {}, 0, time.monotonic() - started)
+                    size = save_response(response, archive, progress.add, self._disk)
                 validate_archive(archive)
                 members = self._members(archive, params)
-                to_read = self._partitions_to_read(members, first, last)
-                plan = [(hour, [members[hour][n] for n in sorted(parts)]) for hour, parts in to_read.items()]
-                return Window(first, last, directory, ArchiveReader(archive, plan), size, started, to_read)
+                return Download(first, last, directory, archive, members, size, time.monotonic() - started)
             except BROKEN_DOWNLOAD_ERRORS as error:
-                remove_quietly(directory)
+                archive.unlink(missing_ok=True)
                 if attempt > max_retries:
                     raise AirbyteTracedException(
                         message=f"Amplitude's export of upload hours {params['start']}..{params['end']} kept arriving "
@@ -330,7 +371,9 @@ class Events(AmplitudeStream):
                 self.logger.warning(
                     f"events: broken download of {params['start']}..{params['end']} ({error}); retry in {wait:.1f} s"
                 )
-                time.sleep(wait)
+                if cancelled.wait(wait):
+                    raise
+
             except UnexpectedMemberName as error:
                 remove_quietly(directory)
                 raise AirbyteTracedException(
