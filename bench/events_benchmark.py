@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,7 @@ API_KEY, SECRET_KEY = "fake-api-key", "fake-secret-key"
 class Result:
     name: str
     records: int
+    distinct: int  # distinct uuids among the records (exactly once: distinct == records == the fake's events)
     seconds: float
     output_bytes: int
     peak_rss_bytes: int
@@ -83,14 +85,16 @@ def run_read(name: str, command: list[str], workdir: Path, base_url: str) -> Res
             time.sleep(0.05)
     seconds = time.monotonic() - started
     records = 0
-    with output.open("rb") as lines:
+    uuids: set[str] = set()
+    with output.open("rb") as lines:  # after the clock stopped
         for line in lines:
             if line.startswith(b'{"type":"RECORD"'):
                 records += 1
+                uuids.add(orjson.loads(line)["record"]["data"]["uuid"])
     size = output.stat().st_size
     output.unlink()
     peak = max((rss for _, rss in samples), default=0)
-    return Result(name, records, seconds, size, peak, process.returncode, samples)
+    return Result(name, records, len(uuids), seconds, size, peak, process.returncode, samples)
 
 
 def ensure_official_venv(venv: Path) -> list[str]:
@@ -169,11 +173,13 @@ def main() -> int:
         server.wait()
 
     print(
-        f"\n{'connector':<26}{'records':>11}{'seconds':>9}{'records/s':>11}{'MB/s out':>10}{'peak RSS':>11}{'exit':>6}"
+        f"\n{'connector':<26}{'records':>11}{'distinct':>11}{'seconds':>9}{'records/s':>11}{'MB/s out':>10}"
+        f"{'peak RSS':>11}{'exit':>6}"
     )
     for r in results:
         print(
-            f"{r.name:<26}{r.records:>11,}{r.seconds:>9.1f}{r.records_per_second:>11,.0f}{r.mb_per_second:>10.1f}"
+            f"{r.name:<26}{r.records:>11,}{r.distinct:>11,}{r.seconds:>9.1f}{r.records_per_second:>11,.0f}"
+            f"{r.mb_per_second:>10.1f}"
             f"{r.peak_rss_bytes / 2**20:>8.0f} MB{r.exit_code:>6}"
         )
     if len(results) == 2 and results[1].records:

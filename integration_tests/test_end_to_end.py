@@ -13,7 +13,7 @@ import pytest
 
 from fake_amplitude import FakeAmplitude, Fault
 from fake_amplitude.catalog import ANNOTATION_LABELS
-from test_support.connector_process import configured_catalog, run_connector
+from test_support.connector_process import configured_catalog, events_catalog, run_connector
 from test_support.fixtures import config_for, small_dataset
 
 ALL_STREAMS = {
@@ -260,3 +260,11 @@ def test_the_example_config_and_catalog_work_against_the_fake(shared_fake: FakeA
     assert run.exit_code == 0 and not run.errors()
     streams = {m["record"]["stream"] for m in run.of_type("RECORD")}
     assert streams == {s["stream"]["name"] for s in catalog["streams"]}
+
+
+def test_the_read_log_counts_event_records_not_batches(shared_fake: FakeAmplitude, tmp_path: Path) -> None:
+    run = run_connector(["read"], tmp_path, shared_fake.url, config=config_for(shared_fake), catalog=events_catalog())
+    records = len(run.records("events"))
+    assert records > 1000  # more than one batch of the fast path
+    logs = [m["log"]["message"] for m in run.of_type("LOG")]
+    assert f"Read {records} records from events stream" in logs

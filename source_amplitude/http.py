@@ -18,13 +18,12 @@ from airbyte_cdk.sources.streams.call_rate import (
     MovingWindowCallRatePolicy,
     Rate,
 )
-from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
-from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests.auth import HTTPBasicAuth
 
+from source_amplitude.cdk_internals import RequestingStream
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.errors import (
     DEFAULT_POLICY,
@@ -104,7 +103,7 @@ class JitteredBackoff(BackoffStrategy):
         return max(MIN_BACKOFF_SECONDS, random.uniform(ceiling / 2, ceiling))
 
 
-class AmplitudeStream(HttpStream, ABC):
+class AmplitudeStream(RequestingStream, ABC):
     """Amplitude's REST APIs (docs/amplitude-api-notes.md): one host per data region, Basic auth with
     api_key:secret_key. Streams declare `policy` (errors.py) and implement `parse_body`; they never look at a
     status code."""
@@ -164,30 +163,8 @@ class AmplitudeStream(HttpStream, ABC):
             ) from error
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
-        """The records of one JSON answer: a call to a pure parser (records.py, charts.py)."""
+        """The records of one JSON answer: a call to a pure parser (parsers/)."""
         raise NotImplementedError(f"{type(self).__name__} reads no JSON answers")
-
-    def _fetch_next_page(
-        self,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> tuple[requests.PreparedRequest, requests.Response]:
-        """The CDK's request, with our own message when retries run out: the CDK replaces it with "Exhausted available
-        request attempts" or "API rate limit exceeded"; the policy's text says what happened and what to do."""
-        try:
-            return super()._fetch_next_page(stream_slice, stream_state, next_page_token)
-        except AirbyteTracedException as error:
-            cause = error._exception
-            if isinstance(cause, BaseBackoffException) and cause.args:
-                raise AirbyteTracedException(
-                    message=str(cause.args[0]),
-                    internal_message=error.internal_message,
-                    failure_type=cause.failure_type or FailureType.transient_error,
-                    stream_descriptor=StreamDescriptor(name=self.name),
-                    exception=cause,
-                ) from cause
-            raise
 
     def get_backoff_strategy(self) -> BackoffStrategy:
         return JitteredBackoff(BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS)

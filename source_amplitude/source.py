@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
-from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 
+from source_amplitude.cdk_internals import BatchingSource
 from source_amplitude.check import check_credentials
 from source_amplitude.config import AmplitudeConfig, ConfigError, parse_config
 from source_amplitude.http import dashboard_budget
-from source_amplitude.record_batch import RecordBatch
 from source_amplitude.state_input import state_messages
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
@@ -26,7 +25,7 @@ from source_amplitude.streams.events import Events
 from source_amplitude.streams.taxonomy import EventCategories, EventProperties, EventTypes, UserProperties
 
 
-class SourceAmplitude(AbstractSource):
+class SourceAmplitude(BatchingSource):
     def __init__(self, now: Optional[datetime] = None, emit_batches: bool = False) -> None:
         self._now = now  # tests freeze time here; otherwise "now" is read once per command
         self._emit_batches = emit_batches  # only run.py's entry point knows how to print RecordBatch
@@ -89,11 +88,6 @@ class SourceAmplitude(AbstractSource):
             *([ChartsMetadata(parsed, budget)] if parsed.chart_ids else []),
             *(ChartStream(parsed, chart_id, budget) for chart_id in parsed.chart_ids),
         ]
-
-    def _get_message(self, record_data_or_message: Any, stream: Stream) -> Any:
-        if isinstance(record_data_or_message, RecordBatch):
-            return record_data_or_message
-        return super()._get_message(record_data_or_message, stream)
 
     def _now_utc(self) -> datetime:
         return self._now or datetime.now(UTC)

@@ -61,7 +61,7 @@ class Annotations(AmplitudeStream):
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Record]:
         for path in (ANNOTATIONS_V3_PATH, ANNOTATIONS_V2_PATH):
-            _, response = self._fetch_next_page({"path": path}, stream_state)
+            response = self.send({"path": path}, stream_state)
             if not self.skipped(response):
                 yield from self.parse_response(response, stream_slice={"path": path})
                 return

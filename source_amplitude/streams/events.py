@@ -175,7 +175,7 @@ class Events(AmplitudeStream):
         for hour in self._plan:
             yield {"hour": export_hour(hour)}
 
-    def read_records(  # type: ignore[override]  # it may also yield RecordBatch: see protocol.py
+    def read_records(  # type: ignore[override]  # it may also yield RecordBatch: see record_batch.py
         self,
         sync_mode: SyncMode,
         cursor_field: Optional[list[str]] = None,
@@ -351,7 +351,7 @@ class Events(AmplitudeStream):
             archive = directory / "export.zip"
             try:
                 with WaitReporter(self.logger, f"events: export of {params['start']}..{params['end']}") as progress:
-                    _, response = self._fetch_next_page(params, None)
+                    response = self.send(params)
                     if self.skipped(response):  # the policy's 404: no data in this window
                         return Download(first, last, directory, None, {}, 0, time.monotonic() - started)
                     size = save_response(response, archive, progress.add, self._disk)
