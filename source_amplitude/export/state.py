@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, Optional
 
 from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
@@ -75,6 +76,11 @@ class ExportState:
     window_since: Optional[datetime] = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The state message's content. Cached: the CDK asks for it after every record batch."""
+        return dict(self._as_dict)
+
+    @cached_property
+    def _as_dict(self) -> dict[str, Any]:
         if self.cursor is None:
             return {}
         state: dict[str, Any] = {
