@@ -203,9 +203,8 @@ class Events(AmplitudeStream):
         if outcome.was_pending and emitted:
             late = (self._now - outcome.hour - HOUR).total_seconds() / 3600
             self.logger.warning(
-                f"events: upload hour {hour} arrived late: partition(s) {_numbers(emitted)} were published between "
-                f"the previous sync and now, {late:.0f} h after the hour ended (Amplitude documents about 2 h); "
-                "their events were emitted now."
+                f"events: upload hour {hour} arrived late: partition(s) {_numbers(emitted)} turned up {late:.0f} h "
+                "after the hour ended (since the previous sync; Amplitude documents about 2 h) and were emitted now."
             )
         if outcome.given_up and outcome.delivered:
             missing = _numbers(missing_partitions(outcome.delivered))
