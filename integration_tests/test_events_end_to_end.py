@@ -22,7 +22,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from fake_amplitude import Dataset, FakeAmplitude, Fault
 from source_amplitude import SourceAmplitude
 from test_support.connector_process import events_catalog, run_connector, run_connector_until
-from test_support.fixtures import config_for
+from test_support.fixtures import config_for, last_state
 
 UTC = timezone.utc
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
@@ -50,12 +50,6 @@ def sync(
     states = StateBuilder().with_stream_state("events", state).build() if state else None
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(SourceAmplitude(now=now), config, catalog, states, expected_outcome=outcome)
-
-
-def last_state(output: EntrypointOutput) -> dict[str, Any]:
-    if not output.state_messages:
-        return {}
-    return dict(output.most_recent_state.stream_state.__dict__)
 
 
 def uuids(output: EntrypointOutput) -> list[str]:

@@ -33,11 +33,11 @@ def state_messages(raw: Any) -> list[AirbyteStateMessage]:
     messages = []
     for item in raw:
         if not isinstance(item, Mapping):
-            raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it holds {quote(item)}, not a state message"))
+            raise _not_a_state_message(item)
         stream = item.get("stream")
         if item.get("type") in (None, "STREAM") and stream is not None:
             if not isinstance(stream, Mapping) or not isinstance(stream.get("stream_descriptor"), Mapping):
-                raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it holds {quote(item)}, not a state message"))
+                raise _not_a_state_message(item)
             name = str(stream["stream_descriptor"].get("name"))
             _check_stream_state(name, stream.get("stream_state"))
         if item.get("type") == "LEGACY" and isinstance(item.get("data"), Mapping):
@@ -46,9 +46,12 @@ def state_messages(raw: Any) -> list[AirbyteStateMessage]:
         try:
             messages.append(AirbyteStateMessageSerializer.load(dict(item)))
         except Exception as error:  # the serializer's own errors say nothing a user can act on
-            detail = f"it holds {quote(item)}, not a state message"
-            raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=detail)) from error
+            raise _not_a_state_message(item) from error
     return messages
+
+
+def _not_a_state_message(item: Any) -> ConfigError:
+    return ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it holds {quote(item)}, not a state message"))
 
 
 def _check_stream_state(name: str, state: Any) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 from fake_amplitude import Dataset, FakeAmplitude
 
@@ -28,6 +29,13 @@ def small_dataset(**overrides: Any) -> Dataset:
 def config_for(fake: FakeAmplitude, **extra: Any) -> dict[str, Any]:
     """A config for `fake`: its keys, and start_date on the first day of its data."""
     return {**fake.config, "start_date": fake.state.dataset.first_hour.strftime("%Y-%m-%d"), **extra}
+
+
+def last_state(output: EntrypointOutput) -> dict[str, Any]:
+    """The last stream state an in-process read emitted ({} when none)."""
+    if not output.state_messages:
+        return {}
+    return dict(output.most_recent_state.stream_state.__dict__)
 
 
 @pytest.fixture(scope="session")

@@ -51,10 +51,10 @@ def new_export_dir() -> Path:
     return directory
 
 
-def remove_stale_export_dirs(temp_root: Optional[Path] = None) -> int:
+def remove_stale_export_dirs() -> int:
     """Remove export directories whose process is gone (a SIGKILL leaves them behind). Returns how many."""
     removed = 0
-    for directory in (temp_root or Path(tempfile.gettempdir())).glob(f"{EXPORT_DIR_PREFIX}*"):
+    for directory in Path(tempfile.gettempdir()).glob(f"{EXPORT_DIR_PREFIX}*"):
         try:
             owner = int((directory / OWNER_FILE).read_text())
         except (OSError, ValueError):

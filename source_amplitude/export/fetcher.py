@@ -149,10 +149,6 @@ class ExportFetcher:
         self._ready: deque[Download] = deque()  # the head job's downloads not handed out yet
         self._lock = threading.Lock()
 
-    @property
-    def concurrency(self) -> int:
-        return self._concurrency
-
     def set_window_hours(self, window_hours: int) -> None:
         """The size of the windows not requested yet (after a split, or when a remembered size grows back)."""
         self._window_hours = window_hours

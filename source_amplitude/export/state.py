@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, Optional
 
-from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
+from source_amplitude.export.hours import HOUR, export_hour, floor_hour, hours_between, parse_export_hour
 
 STATE_VERSION = 2
 # Amplitude documents ~2 h from upload to export, but its status page reports delays of many hours. An hour that is
@@ -101,15 +101,10 @@ class ExportState:
         """Pending hours from `first` on, then every hour after the cursor, in order, up to `last`."""
         start = first if self.cursor is None else max(first, self.cursor + HOUR)
         pending = sorted(h for h in self.pending if first <= h <= last and h < start)
-        fresh = []
-        hour = start
-        while hour <= last:
-            fresh.append(hour)
-            hour += HOUR
-        return [*pending, *fresh]
+        return [*pending, *hours_between(start, last)]
 
     def with_window(self, window_hours: Optional[int], since: Optional[datetime] = None) -> ExportState:
-        return ExportState(self.cursor, self.pending, window_hours, since if window_hours else None)
+        return replace(self, window_hours=window_hours, window_since=since if window_hours else None)
 
     def after_hour(self, hour: datetime, emitted: frozenset[int], now: datetime) -> tuple[ExportState, HourOutcome]:
         was_pending = hour in self.pending
@@ -123,12 +118,11 @@ class ExportState:
             pending[hour] = delivered
         cursor = hour if self.cursor is None else max(self.cursor, hour)
         outcome = HourOutcome(hour, was_pending, complete, still_pending, given_up, delivered)
-        return ExportState(cursor, pending, self.window_hours, self.window_since), outcome
+        return replace(self, cursor=cursor, pending=pending), outcome
 
     def without_pending_before(self, first: datetime) -> ExportState:
         """Pending hours before `first` (a start_date moved later) are no longer wanted."""
-        pending = {h: p for h, p in self.pending.items() if h >= first}
-        return ExportState(self.cursor, pending, self.window_hours, self.window_since)
+        return replace(self, pending={h: p for h, p in self.pending.items() if h >= first})
 
 
 def parse_export_state(value: Any) -> ExportState:

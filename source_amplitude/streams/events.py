@@ -191,9 +191,10 @@ class Events(AmplitudeStream):
             self._close_window()
             self._close_fetcher()
             raise
-        self._exported, outcome = self._exported.after_hour(hour, window.to_read.get(hour, frozenset()), self._now)
+        emitted = window.to_read.get(hour, frozenset())
+        self._exported, outcome = self._exported.after_hour(hour, emitted, self._now)
         window.pending += outcome.pending
-        self._report(outcome, window.to_read.get(hour, frozenset()))
+        self._report(outcome, emitted)
         self._hours_so_far += 1
         if hour == window.last:
             yield from self._finish_window(window)
