@@ -9,7 +9,9 @@ from typing import Optional
 import requests
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
-from source_amplitude.config import AmplitudeConfig, resolve_base_url
+from source_amplitude.bucket.check import check_bucket
+from source_amplitude.bucket.store import ObjectStore
+from source_amplitude.config import AmplitudeConfig, BucketSource, resolve_base_url
 from source_amplitude.errors import DEFAULT_POLICY, FAIL_AUTH, Outcome, Policy
 from source_amplitude.http import basic_auth
 from source_amplitude.settings import DataRegion
@@ -54,6 +56,17 @@ def taxonomy_note(config: AmplitudeConfig) -> str:
         "Connected. The streams event_types, event_properties, user_properties and event_categories will be "
         f"{outcome.text(response)}."
     )
+
+
+def check_connection(
+    config: AmplitudeConfig, environ: Mapping[str, str], store: Optional[ObjectStore] = None
+) -> tuple[bool, str]:
+    """The API keys (every mode), then the bucket when events come from one."""
+    ok, message = check_credentials(config, environ)
+    if not ok or store is None or not isinstance(config.events_source, BucketSource):
+        return ok, message
+    bucket_ok, bucket_message = check_bucket(config.events_source, store)
+    return bucket_ok, " ".join(part for part in (message, bucket_message) if part)
 
 
 def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tuple[bool, str]:

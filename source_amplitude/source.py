@@ -12,12 +12,15 @@ from typing import Any, Optional
 
 from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 
+from source_amplitude.bucket.store import ObjectStore, open_store
 from source_amplitude.cdk_internals import BatchingSource
-from source_amplitude.check import check_credentials
-from source_amplitude.config import AmplitudeConfig, ConfigError, parse_config
+from source_amplitude.check import check_connection
+from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config
 from source_amplitude.http import dashboard_budget
 from source_amplitude.state_input import state_messages
+from source_amplitude.streams.bucket_files import BucketEvents, MergedIds
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
@@ -67,7 +70,8 @@ class SourceAmplitude(BatchingSource):
         return AirbyteConnectionStatus(status=Status.SUCCEEDED if ok else Status.FAILED, message=message or None)
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any]:
-        return check_credentials(self.parsed_config(config), os.environ)
+        parsed = self.parsed_config(config)
+        return check_connection(parsed, os.environ, self._store(parsed))
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         parsed = self.parsed_config(config)
@@ -75,7 +79,7 @@ class SourceAmplitude(BatchingSource):
         today = now.date()
         budget = dashboard_budget()
         return [
-            Events(parsed, now, self._emit_batches),
+            *self._events_streams(parsed, now),
             Annotations(parsed, budget),
             Cohorts(parsed, budget),
             EventsList(parsed, budget),
@@ -89,5 +93,30 @@ class SourceAmplitude(BatchingSource):
             *(ChartStream(parsed, chart_id, budget) for chart_id in parsed.chart_ids),
         ]
 
+    def _events_streams(self, parsed: AmplitudeConfig, now: datetime) -> list[Stream]:
+        source, store = parsed.events_source, self._store(parsed)
+        if store is None or not isinstance(source, BucketSource):
+            return [Events(parsed, now, self._emit_batches)]
+        merged_ids = [MergedIds(parsed, source, store, now)] if source.org_id else []
+        return [BucketEvents(parsed, source, store, now, self._emit_batches), *merged_ids]
+
+    @staticmethod
+    def _store(parsed: AmplitudeConfig) -> Optional[ObjectStore]:
+        """The bucket's client (it connects on first use), or None in Export API mode."""
+        source = parsed.events_source
+        if not isinstance(source, BucketSource):
+            return None
+        update_secrets([secret for secret in _bucket_secrets(source) if secret])
+        return open_store(source)
+
     def _now_utc(self) -> datetime:
         return self._now or datetime.now(UTC)
+
+
+def _bucket_secrets(source: BucketSource) -> list[Optional[str]]:
+    """Masked in every log line and trace, should a client library quote one."""
+    if isinstance(source, S3Source):
+        return [source.aws_secret_access_key]
+    if isinstance(source, GcsSource) and source.service_account_info:
+        return [source.service_account_info.get("private_key"), source.service_account_info.get("private_key_id")]
+    return []

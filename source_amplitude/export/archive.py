@@ -11,6 +11,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -229,12 +230,16 @@ class ArchiveReader:
             except queue.Full:
                 continue
 
+    def _members(self) -> AbstractContextManager[Callable[[str], IO[bytes]]]:
+        """Opens the planned members by name."""
+        return _ZipMembers(self._path)
+
     def _decompress_all(self) -> None:
         try:
-            with zipfile.ZipFile(self._path) as archive:
+            with self._members() as open_member:
                 for hour, names in self._plan:
                     for name in names:
-                        with archive.open(name) as member:
+                        with open_member(name) as member:
                             for batch in _gzip_line_batches(member, name):
                                 if self._stop.is_set():
                                     return
@@ -242,6 +247,27 @@ class ArchiveReader:
                     self._put(_EndOfHour(hour))
         except BaseException as error:  # handed to the consumer, who decides
             self._put(error)
+
+
+class _ZipMembers:
+    def __init__(self, path: Path) -> None:
+        self._archive = zipfile.ZipFile(path)
+
+    def __enter__(self) -> Callable[[str], IO[bytes]]:
+        return lambda name: self._archive.open(name)
+
+    def __exit__(self, *_: object) -> None:
+        self._archive.close()
+
+
+class GzipFileReader(ArchiveReader):
+    """One gzip file on disk (a bucket object), read like an archive member under its upload hour."""
+
+    def __init__(self, path: Path, hour: datetime) -> None:
+        super().__init__(path, [(hour, [path.name])])
+
+    def _members(self) -> AbstractContextManager[Callable[[str], IO[bytes]]]:
+        return nullcontext(lambda name: (self._path.parent / name).open("rb"))
 
 
 def _gzip_line_batches(member: IO[bytes], name: str) -> Iterator[list[bytes]]:

@@ -143,7 +143,10 @@ def parse_export_state(value: Any) -> ExportState:
     since = _parse_since(value.get("window_since"), hour) if window_hours else None
     version = value.get("state_version")
     if version == STATE_VERSION:
-        return ExportState(hour, _parse_pending(value.get("pending_hours")), window_hours, since)
+        pending = _parse_pending(value.get("pending_hours"))
+        for read_hour, partitions in parse_objects_read(value.get("objects_read")).items():  # bucket mode's state
+            pending[read_hour] = pending.get(read_hour, frozenset()) | frozenset(partitions)
+        return ExportState(hour, pending, window_hours, since)
     if version == 1:  # 0.1: every hour up to the cursor was taken as final
         return ExportState(hour, {}, window_hours, since)
     if version is not None:
@@ -188,6 +191,28 @@ def _parse_pending(value: Any) -> dict[datetime, frozenset[int]]:
             raise UnusableState(f"pending_hours[{key!r}] is {quote(partitions)}, not a list of partition numbers")
         pending[hour] = frozenset(partitions)
     return pending
+
+
+def parse_objects_read(value: Any) -> dict[datetime, dict[int, str]]:
+    """Bucket mode's `objects_read` (bucket/state.py): upload hour -> partition -> fingerprint."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UnusableState(f"objects_read is {quote(value)}, not an object of upload hour -> partitions read")
+    read: dict[datetime, dict[int, str]] = {}
+    for key, partitions in value.items():
+        try:
+            hour = parse_export_hour(key)
+        except (TypeError, ValueError):
+            raise UnusableState(f"objects_read holds {quote(key)}, not an upload hour such as '20240101T20'") from None
+        if not isinstance(partitions, Mapping) or not all(
+            isinstance(n, str) and n.isdigit() and isinstance(fingerprint, str) for n, fingerprint in partitions.items()
+        ):
+            raise UnusableState(
+                f"objects_read[{key!r}] is {quote(partitions)}, not an object of partition number -> fingerprint"
+            )
+        read[hour] = {int(n): fingerprint for n, fingerprint in partitions.items()}
+    return read
 
 
 def parse_any_hour(raw: str) -> Optional[datetime]:
