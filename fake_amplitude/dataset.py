@@ -188,6 +188,28 @@ class Dataset:
             "version_name": None,
         }
 
+    def merged_ids_in_hour(self, hour: datetime) -> list[dict[str, Any]]:
+        """Merged Amplitude ids written for `hour` (the bucket export's merged-ids file): a few anonymous ids a
+        day merged into a user's id, times in epoch milliseconds within the hour, the fields of Amplitude's S3 doc."""
+        offset = int((hour - self.first_hour).total_seconds() // 3600)
+        if not 0 <= offset < self.hours:
+            return []
+        rng = random.Random(self.seed * 7_919 + offset)
+        merges = []
+        for i in range(rng.randrange(0, 4)):
+            user = self._users[rng.randrange(self.users)]
+            merged_at = int(hour.timestamp() * 1000) + rng.randrange(3_600_000)
+            merges.append(
+                {
+                    "amplitude_id": user.amplitude_id,
+                    "merge_server_time": merged_at + rng.randrange(50, 2000),
+                    "merge_time": merged_at,
+                    "merged_amplitude_id": 1_700_000_000_000 + offset * 10 + i,
+                    "scope": self.app_id,
+                }
+            )
+        return merges
+
     def uuids(self, until_hour: datetime | None = None) -> set[str]:
         """Every event uuid uploaded before `until_hour` (default: all)."""
         until = until_hour or self.end_hour

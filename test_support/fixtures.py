@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import pytest
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 from fake_amplitude import Dataset, FakeAmplitude
+from fake_amplitude.object_stores import LocalGcs, LocalS3, LocalStore
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +60,49 @@ def fake() -> Iterator[FakeAmplitude]:
     """A fresh fake Amplitude per test, for tests that change its data or inject faults."""
     with FakeAmplitude(small_dataset()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def local_s3() -> Iterator[LocalStore]:
+    """moto's S3 server for the session (its backend is process-wide: each test takes a bucket of its own)."""
+    store = LocalS3()
+    yield store
+    store.stop()
+
+
+@pytest.fixture(scope="session")
+def local_gcs() -> Iterator[LocalStore]:
+    store = LocalGcs()
+    yield store
+    store.stop()
+
+
+@pytest.fixture(params=[LocalS3.kind, LocalGcs.kind], ids=["s3", "gcs"])
+def object_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> LocalStore:
+    """Each store in turn, with this process's client variables pointing at it (in-process reads)."""
+    store: LocalStore = request.getfixturevalue("local_s3" if request.param == LocalS3.kind else "local_gcs")
+    for name in ("AWS_ENDPOINT_URL", "STORAGE_EMULATOR_HOST", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in store.env.items():
+        monkeypatch.setenv(name, value)
+    return store
+
+
+_buckets = itertools.count()
+
+
+def new_bucket(store: LocalStore) -> str:
+    name = f"amplitude-export-{os.getpid()}-{next(_buckets)}"
+    store.create_bucket(name)
+    return name
+
+
+def bucket_config(store: LocalStore, bucket: str, project_id: int, **source: Any) -> dict[str, Any]:
+    """The events_source block for `bucket` in `store` (no keys: the environment's, as the user's would be)."""
+    return {
+        "source_type": store.kind,
+        "bucket": bucket,
+        "path_prefix": "amplitude/",
+        "project_id": str(project_id),
+        **source,
+    }

@@ -1,0 +1,180 @@
+"""Bucket mode end to end: the connector reads the files Amplitude's export writes, from a real local S3 (moto's
+server) and a real local GCS (gcp-storage-emulator), with the fake Amplitude's dataset laid out as Amplitude lays
+it out. Consecutive syncs while files arrive on time, late and again: every event exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+
+import pytest
+from airbyte_cdk.models import Status, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from fake_amplitude import Dataset, FakeAmplitude
+from fake_amplitude.bucket_export import ORG_ID, BucketLayout, write_hour, write_merged_ids
+from fake_amplitude.object_stores import LocalStore
+from source_amplitude import SourceAmplitude
+from test_support.fixtures import bucket_config, new_bucket
+
+UTC = timezone.utc
+FIRST = datetime(2026, 11, 1, tzinfo=UTC)
+LAYOUT = BucketLayout()
+
+
+def dataset(hours: int = 24) -> Dataset:
+    # 3 partitions an hour (#0, #1, #2)
+    return Dataset(FIRST, hours=hours, events_per_hour=30, events_per_member=10, late_fraction=0.2)
+
+
+class Bucket:
+    def __init__(self, store: LocalStore, data: Dataset, layout: BucketLayout = LAYOUT) -> None:
+        self.store, self.data, self.layout = store, data, layout
+        self.name = new_bucket(store)
+
+    def put(self, key: str, payload: bytes) -> None:
+        self.store.put(self.name, key, payload)
+
+    def publish(self, hour: datetime, partitions: Optional[set[int]] = None) -> None:
+        write_hour(self.data, hour, self.put, self.layout, partitions)
+        if partitions is None or 0 in partitions:
+            write_merged_ids(self.data, hour, self.put, self.layout)
+
+    def config(self, **source: Any) -> dict[str, Any]:
+        events_source = bucket_config(self.store, self.name, self.data.app_id, **source)
+        return {
+            "api_key": "unused-in-bucket-mode",
+            "secret_key": "unused-in-bucket-mode",
+            "start_date": f"{self.data.first_hour:%Y-%m-%dT%H:%M:%SZ}",
+            "events_source": events_source,
+        }
+
+
+def sync(
+    config: dict[str, Any], now: datetime, states: dict[str, Any], streams: tuple[str, ...] = ("events",)
+) -> EntrypointOutput:
+    catalog = CatalogBuilder()
+    for stream in streams:
+        catalog = catalog.with_stream(stream, SyncMode.incremental)
+    builder = StateBuilder()
+    for stream, value in states.items():
+        builder = builder.with_stream_state(stream, value)
+    return read(SourceAmplitude(now=now), config, catalog.build(), builder.build() if states else None)
+
+
+def latest_states(output: EntrypointOutput, states: dict[str, Any]) -> dict[str, Any]:
+    result = dict(states)
+    for message in output.state_messages:
+        stream = message.state.stream
+        result[stream.stream_descriptor.name] = stream.stream_state.__dict__
+    return result
+
+
+def records(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
+    return [message.record.data for message in output.records if message.record.stream == stream]
+
+
+def test_files_on_time_late_and_written_again_give_every_event_once(object_store: LocalStore) -> None:
+    data = dataset()
+    bucket = Bucket(object_store, data)
+    late_hour, same_again, other_again = (
+        FIRST + timedelta(hours=5),
+        FIRST + timedelta(hours=3),
+        FIRST + timedelta(hours=8),
+    )
+    seen: Counter[str] = Counter()
+    merges: Counter[tuple[int, int]] = Counter()
+    states: dict[str, Any] = {}
+    published: set[datetime] = set()
+    warnings: list[str] = []
+    config = bucket.config(org_id=str(ORG_ID))
+    for offset in (3, 4, 6, 10, 15, 20, 26, 40):
+        now = FIRST + timedelta(hours=offset, minutes=10)
+        for hour in data.upload_hours():
+            if hour + timedelta(hours=1, minutes=5) <= now and hour not in published:
+                bucket.publish(hour, {0, 2} if hour == late_hour else None)  # partition #1 of late_hour comes 9 h late
+                published.add(hour)
+        if offset == 15:
+            bucket.publish(late_hour, {1})
+            bucket.publish(same_again)  # the same key, the same bytes
+        output = sync(config, now, states, ("events", "merged_ids"))
+        assert not output.errors, [error.trace.error.message for error in output.errors]
+        seen.update(record["uuid"] for record in records(output, "events"))
+        merges.update((r["amplitude_id"], r["merged_amplitude_id"]) for r in records(output, "merged_ids"))
+        warnings += [log.log.message for log in output.logs if log.log.level.name == "WARN"]
+        states = latest_states(output, states)
+    assert set(seen) == data.uuids()
+    assert [uuid for uuid, count in seen.items() if count > 1] == []
+    expected_merges = {
+        (m["amplitude_id"], m["merged_amplitude_id"]) for h in data.upload_hours() for m in data.merged_ids_in_hour(h)
+    }
+    assert set(merges) == expected_merges and max(merges.values()) == 1
+    assert any("20261101T05" in w and "arrived late" in w and "#1" in w for w in warnings), warnings
+    assert len(states["events"]["objects_read"]) <= 50
+
+
+def test_an_object_written_again_with_other_bytes_is_read_again_with_a_warning(object_store: LocalStore) -> None:
+    data = dataset(hours=4)
+    bucket = Bucket(object_store, data)
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    now = FIRST + timedelta(hours=6)
+    first = sync(bucket.config(), now, {})
+    rewritten = FIRST + timedelta(hours=2)
+    bucket.store.put(bucket.name, LAYOUT.events_key(data.app_id, rewritten, 1), gzip_lines([{"uuid": "new-row"}]))
+    second = sync(bucket.config(), now + timedelta(hours=1), latest_states(first, {}))
+    assert [record["uuid"] for record in records(second, "events")] == ["new-row"]
+    assert any("written again with other content" in log.log.message for log in second.logs)
+
+
+def gzip_lines(rows: list[dict[str, Any]]) -> bytes:
+    import gzip
+
+    import orjson
+
+    return gzip.compress(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+
+
+def test_both_modes_give_the_same_events_field_for_field(
+    object_store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = dataset(hours=3)
+    bucket = Bucket(
+        object_store, data, BucketLayout(timestamp_separator="T", first_partition=1, in_project_folder=False)
+    )
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    now = FIRST + timedelta(hours=8)
+    from_bucket = records(sync(bucket.config(), now, {}), "events")
+    with FakeAmplitude(data) as fake:
+        monkeypatch.setenv("AMPLITUDE_BASE_URL", fake.url)
+        config = {**fake.config, "start_date": "2026-11-01T00:00:00Z"}
+        from_export = records(sync(config, now, {}), "events")
+    assert len(from_bucket) == len(from_export) == 90
+    assert sorted(from_bucket, key=lambda r: r["uuid"]) == sorted(from_export, key=lambda r: r["uuid"])
+
+
+def test_check_names_the_bucket_and_what_to_fix(object_store: LocalStore, shared_fake: FakeAmplitude) -> None:
+    data = dataset(hours=1)
+    bucket = Bucket(object_store, data)
+    bucket.publish(FIRST)
+    base = {**shared_fake.config}
+    ok = SourceAmplitude().check(None, {**base, "events_source": bucket_config(object_store, bucket.name, data.app_id)})  # type: ignore[arg-type]
+    assert ok.status is Status.SUCCEEDED, ok.message
+    wrong = SourceAmplitude().check(
+        None, {**base, "events_source": bucket_config(object_store, "no-such-bucket-here", data.app_id)}
+    )  # type: ignore[arg-type]
+    assert wrong.status is Status.FAILED
+    assert "'no-such-bucket-here' does not exist" in (wrong.message or "") and "events_source.bucket" in (
+        wrong.message or ""
+    )
+    empty = SourceAmplitude().check(
+        None, {**base, "events_source": bucket_config(object_store, bucket.name, data.app_id, path_prefix="elsewhere/")}
+    )  # type: ignore[arg-type]
+    assert empty.status is Status.FAILED
+    assert "No Amplitude export file of project 829528 under" in (empty.message or "") and "path_prefix" in (
+        empty.message or ""
+    )
