@@ -80,11 +80,7 @@ def records(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
 def test_files_on_time_late_and_written_again_give_every_event_once(object_store: LocalStore) -> None:
     data = dataset()
     bucket = Bucket(object_store, data)
-    late_hour, same_again, other_again = (
-        FIRST + timedelta(hours=5),
-        FIRST + timedelta(hours=3),
-        FIRST + timedelta(hours=8),
-    )
+    late_hour, same_again = FIRST + timedelta(hours=5), FIRST + timedelta(hours=3)
     seen: Counter[str] = Counter()
     merges: Counter[tuple[int, int]] = Counter()
     states: dict[str, Any] = {}
