@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
@@ -18,6 +19,8 @@ from fake_amplitude import Dataset, FakeAmplitude
 from fake_amplitude.bucket_export import ORG_ID, BucketLayout, write_hour, write_merged_ids
 from fake_amplitude.object_stores import LocalStore
 from source_amplitude import SourceAmplitude
+from test_support.connector_process import events_catalog, run_connector, run_connector_until
+from test_support.fault_proxy import FaultProxy, StoreFault
 from test_support.fixtures import bucket_config, new_bucket
 
 UTC = timezone.utc
@@ -174,3 +177,70 @@ def test_check_names_the_bucket_and_what_to_fix(object_store: LocalStore, shared
     assert "No Amplitude export file of project 829528 under" in (empty.message or "") and "path_prefix" in (
         empty.message or ""
     )
+
+
+def test_throttling_5xx_and_cut_off_bodies_are_retried(
+    object_store: LocalStore, monkeypatch: pytest.MonkeyPatch, fast_backoff: None
+) -> None:
+    data = dataset(hours=2)
+    bucket = Bucket(object_store, data)
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    variable = "STORAGE_EMULATOR_HOST" if "STORAGE_EMULATOR_HOST" in object_store.env else "AWS_ENDPOINT_URL"
+    proxy = FaultProxy(object_store.env[variable])
+    monkeypatch.setenv(variable, proxy.url)
+    throttled = 429 if variable == "STORAGE_EMULATOR_HOST" else 503
+    proxy.faults = [
+        StoreFault("prefix=", status=throttled, times=2),  # listing
+        StoreFault("%23", status=500, times=2),  # object GETs (keys hold '#')
+        StoreFault("%23", status=0, times=2),  # cut off half-way
+    ]
+    try:
+        output = sync(bucket.config(), FIRST + timedelta(hours=5), {})
+    finally:
+        proxy.stop()
+    assert not output.errors, [error.trace.error.message for error in output.errors]
+    assert {record["uuid"] for record in records(output, "events")} == data.uuids()
+    assert len(proxy.injected) == 6, proxy.injected
+
+
+def test_a_corrupt_object_fails_the_sync_naming_it_with_the_state_before_it(object_store: LocalStore) -> None:
+    data = dataset(hours=3)
+    bucket = Bucket(object_store, data)
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    broken_key = LAYOUT.events_key(data.app_id, FIRST + timedelta(hours=1), 1)
+    bucket.put(broken_key, b"\x1f\x8b not really gzip")
+    now = FIRST + timedelta(hours=6)
+    failed = sync(bucket.config(), now, {})
+    message = failed.errors[0].trace.error.message
+    assert broken_key in message and "cannot be read" in message, message
+    state = latest_states(failed, {})["events"]
+    assert state["server_upload_time"] == "20261101T00" and state["objects_read"]["20261101T01"] == {
+        "0": state["objects_read"]["20261101T01"]["0"]
+    }
+    bucket.publish(FIRST + timedelta(hours=1), {1})  # Amplitude writes it again, whole
+    resumed = sync(bucket.config(), now, latest_states(failed, {}))
+    both = [r["uuid"] for r in records(failed, "events")] + [r["uuid"] for r in records(resumed, "events")]
+    assert sorted(both) == sorted(data.uuids())
+
+
+def test_kill_and_resume_loses_nothing_and_repeats_at_most_the_object_in_progress(
+    object_store: LocalStore, tmp_path: Path
+) -> None:
+    data = dataset(hours=6)
+    bucket = Bucket(object_store, data)
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    config = bucket.config()
+    options = {"config": config, "catalog": events_catalog(), "extra_env": object_store.env}
+    killed = run_connector_until(["read"], tmp_path, None, kill_after_states=5, **options)
+    first = [m["record"]["data"]["uuid"] for m in killed.messages if m["type"] == "RECORD"]
+    states = [m for m in killed.messages if m["type"] == "STATE"]
+    assert len(states) == 5
+    resumed = run_connector(["read"], tmp_path, None, state=[states[-1]["state"]], **options)
+    assert resumed.exit_code == 0, resumed.stderr[-2000:]
+    second = [m["record"]["data"]["uuid"] for m in resumed.messages if m["type"] == "RECORD"]
+    assert set(first) | set(second) == data.uuids()
+    repeated = set(first) & set(second)
+    assert len(repeated) <= data.events_per_member  # at most the object that was being read

@@ -15,6 +15,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    IncompleteReadError,
     NoCredentialsError,
     PartialCredentialsError,
     ReadTimeoutError,
@@ -112,7 +113,7 @@ def _store_error(error: Exception, doing: str) -> StoreError:
     """Only the error's code and message: never the request (it carries a signature)."""
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
         return StoreError(Problem.CREDENTIALS, f"{doing}: no AWS credentials were found")
-    if isinstance(error, (BotoConnectionError, ReadTimeoutError, ResponseStreamingError)):
+    if isinstance(error, (BotoConnectionError, ReadTimeoutError, ResponseStreamingError, IncompleteReadError)):
         return StoreError(Problem.TRANSIENT, f"{doing}: {type(error).__name__}")
     if not isinstance(error, ClientError):
         return StoreError(Problem.OTHER, f"{doing}: {type(error).__name__}: {error}")
