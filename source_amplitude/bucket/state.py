@@ -66,11 +66,10 @@ class BucketState:
 
     def after_hour(self, hour: datetime, now: datetime) -> BucketState:
         """Every object listed for `hour` has been read: the cursor may pass it; it is remembered while late objects
-        may still come."""
-        read = dict(self.read)
-        done = read.pop(hour, {})
-        if not grace_over(hour, now):
-            read[hour] = done
+        may still come, and forgotten with every earlier hour whose grace period is over."""
+        # Hours before it were listed earlier in this sync (hours_to_list is in order): past their grace period, that
+        # was their last look.
+        read = {h: parts for h, parts in self.read.items() if h > hour or not grace_over(h, now)}
         cursor = hour if self.cursor is None else max(self.cursor, hour)
         return BucketState(cursor, read)
 
