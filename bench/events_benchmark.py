@@ -68,14 +68,21 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def run_read(name: str, command: list[str], workdir: Path, base_url: str) -> Result:
+def run_read(
+    name: str,
+    command: list[str],
+    workdir: Path,
+    base_url: str,
+    config_name: str = "config.json",
+    extra_env: dict[str, str] | None = None,
+) -> Result:
     output = workdir / f"{name}.jsonl"
-    env = {**os.environ, "AMPLITUDE_BASE_URL": base_url}
+    env = {**os.environ, "AMPLITUDE_BASE_URL": base_url, **(extra_env or {})}
     started = time.monotonic()
     samples: list[tuple[float, int]] = []
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "read", "--config", str(workdir / "config.json"), "--catalog", str(workdir / "catalog.json")],
+            [*command, "read", "--config", str(workdir / config_name), "--catalog", str(workdir / "catalog.json")],
             stdout=out,
             stderr=subprocess.DEVNULL if os.environ.get("BENCH_QUIET", "1") == "1" else None,
             env=env,

@@ -84,6 +84,7 @@ def test_files_on_time_late_and_written_again_give_every_event_once(object_store
     data = dataset()
     bucket = Bucket(object_store, data)
     late_hour, same_again = FIRST + timedelta(hours=5), FIRST + timedelta(hours=3)
+    late_whole_hour = FIRST + timedelta(hours=7)
     seen: Counter[str] = Counter()
     merges: Counter[tuple[int, int]] = Counter()
     states: dict[str, Any] = {}
@@ -93,12 +94,14 @@ def test_files_on_time_late_and_written_again_give_every_event_once(object_store
     for offset in (3, 4, 6, 10, 15, 20, 26, 40):
         now = FIRST + timedelta(hours=offset, minutes=10)
         for hour in data.upload_hours():
-            if hour + timedelta(hours=1, minutes=5) <= now and hour not in published:
+            if hour + timedelta(hours=1, minutes=5) <= now and hour not in published and hour != late_whole_hour:
                 bucket.publish(hour, {0, 2} if hour == late_hour else None)  # partition #1 of late_hour comes 9 h late
                 published.add(hour)
         if offset == 15:
             bucket.publish(late_hour, {1})
             bucket.publish(same_again)  # the same key, the same bytes
+        if offset == 20:
+            bucket.publish(late_whole_hour)  # no file at all until 12 h after the hour
         output = sync(config, now, states, ("events", "merged_ids"))
         assert not output.errors, [error.trace.error.message for error in output.errors]
         seen.update(record["uuid"] for record in records(output, "events"))
@@ -244,3 +247,45 @@ def test_kill_and_resume_loses_nothing_and_repeats_at_most_the_object_in_progres
     assert set(first) | set(second) == data.uuids()
     repeated = set(first) & set(second)
     assert len(repeated) <= data.events_per_member  # at most the object that was being read
+
+
+DENIED = {
+    "s3": b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+    "gcs": b'{"error": {"code": 403, "message": "reader does not have storage.objects.list access"}}',
+}
+
+
+def test_check_says_which_permission_a_denied_listing_needs(
+    object_store: LocalStore, shared_fake: FakeAmplitude, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = dataset(hours=1)
+    bucket = Bucket(object_store, data)
+    bucket.publish(FIRST)
+    variable = "STORAGE_EMULATOR_HOST" if "STORAGE_EMULATOR_HOST" in object_store.env else "AWS_ENDPOINT_URL"
+    proxy = FaultProxy(object_store.env[variable])
+    proxy.faults = [StoreFault("prefix=", status=403, body=DENIED["gcs" if "STORAGE" in variable else "s3"], times=9)]
+    monkeypatch.setenv(variable, proxy.url)
+    try:
+        config = {**shared_fake.config, "events_source": bucket_config(object_store, bucket.name, data.app_id)}
+        status = SourceAmplitude().check(None, config)  # type: ignore[arg-type]
+    finally:
+        proxy.stop()
+    assert status.status is Status.FAILED
+    needed = "s3:ListBucket" if variable == "AWS_ENDPOINT_URL" else "storage.objects.list"
+    assert f"denied access to {'s3' if 'AWS' in variable else 'gs'}://{bucket.name}/amplitude/" in (
+        status.message or ""
+    )
+    assert needed in (status.message or ""), status.message
+
+
+def test_the_aws_secret_never_appears_in_the_output(
+    local_s3: LocalStore, shared_fake: FakeAmplitude, tmp_path: Path
+) -> None:
+    secret = "wJalrXUtnFEMI-this-is-the-secret-K7MDENG"
+    source = {"aws_access_key_id": "AKIAEXAMPLEEXAMPLE", "aws_secret_access_key": secret}
+    config = {**shared_fake.config, "events_source": bucket_config(local_s3, "no-such-bucket-for-secrets", 1, **source)}
+    env = {"AWS_ENDPOINT_URL": local_s3.env["AWS_ENDPOINT_URL"], "AWS_DEFAULT_REGION": "us-east-1"}
+    for command, catalog in ((["check"], None), (["read"], events_catalog())):
+        run = run_connector(command, tmp_path, shared_fake.url, config=config, catalog=catalog, extra_env=env)
+        assert "no-such-bucket-for-secrets" in run.stdout
+        assert secret not in run.stdout and secret not in run.stderr

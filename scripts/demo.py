@@ -3,6 +3,7 @@
     bash scripts/demo.sh                     # fake Amplitude with sample data
     AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... bash scripts/demo.sh   # a real project
     bash scripts/demo.sh --config secrets/config.json
+    bash scripts/demo.sh --bucket            # events and merged_ids from a local S3 holding Amplitude's bucket export
 
 Writes the connector's messages to demo-output/ and prints one line per stream."""
 
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from fake_amplitude import Dataset, FakeAmplitude
+from fake_amplitude.bucket_export import ORG_ID, BucketLayout, write_bucket_export
+from fake_amplitude.object_stores import LocalS3
 from test_support.connector_process import configured_catalog
 
 OUTPUT = Path("demo-output")
@@ -67,10 +70,14 @@ def shown_state(state: Any) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, help="a connector config file for a real Amplitude project")
+    parser.add_argument(
+        "--bucket", action="store_true", help="with the fake: read events from a local S3 (moto) in bucket mode"
+    )
     args = parser.parse_args(argv)
     OUTPUT.mkdir(exist_ok=True)
     env = dict(os.environ)
     fake = None
+    s3 = None
     if args.config:
         config = json.loads(args.config.read_text())
     elif os.environ.get("AMPLITUDE_API_KEY") and os.environ.get("AMPLITUDE_SECRET_KEY"):
@@ -89,6 +96,24 @@ def main(argv: list[str]) -> int:
             f"({dataset.hours} upload hours of sample events).",
             flush=True,
         )
+        if args.bucket:
+            s3 = LocalS3()
+            s3.create_bucket("amplitude-demo")
+            layout = BucketLayout()
+            written = write_bucket_export(dataset, lambda key, data: s3.put("amplitude-demo", key, data), layout)
+            env.update(s3.env)
+            config["events_source"] = {
+                "source_type": "Amazon S3",
+                "bucket": "amplitude-demo",
+                "path_prefix": layout.prefix,
+                "project_id": str(dataset.app_id),
+                "org_id": str(ORG_ID),
+            }
+            print(
+                f"Bucket mode: {written} events as Amplitude's S3 export in s3://amplitude-demo/{layout.prefix} "
+                f"on a local S3 server at {s3.url} (AWS_ENDPOINT_URL).",
+                flush=True,
+            )
     config_path = OUTPUT / "config.json"
     config_path.write_text(json.dumps(config))
     try:
@@ -110,6 +135,8 @@ def main(argv: list[str]) -> int:
     finally:
         if fake:
             fake.stop()
+        if s3:
+            s3.stop()
     records, states, errors = summarize(OUTPUT / "read.jsonl")
     print(f"read: exit {code} in {seconds:.1f}s, messages in {OUTPUT / 'read.jsonl'}")
     print(f"{'stream':<26}{'records':>10}  final state")

@@ -120,6 +120,12 @@ def test_an_hour_is_remembered_through_its_grace_period_then_forgotten() -> None
     assert later.read == {} and later.cursor == H
 
 
+def test_an_hour_without_files_is_listed_again_while_in_its_grace_period() -> None:
+    state = BucketState().after_hour(H, now=H + timedelta(hours=1, minutes=5))
+    assert state.read == {H: {}}
+    assert state.hours_to_list(H, H + timedelta(hours=1)) == [H, H + timedelta(hours=1)]
+
+
 def test_state_round_trips_and_bounds_itself() -> None:
     state = BucketState()
     hour = H

@@ -70,6 +70,8 @@ class BucketState:
         # Hours before it were listed earlier in this sync (hours_to_list is in order): past their grace period, that
         # was their last look.
         read = {h: parts for h, parts in self.read.items() if h > hour or not grace_over(h, now)}
+        if not grace_over(hour, now):
+            read.setdefault(hour, {})  # an hour with no file yet is listed again too
         cursor = hour if self.cursor is None else max(self.cursor, hour)
         return BucketState(cursor, read)
 
