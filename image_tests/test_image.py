@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from fake_amplitude import FakeAmplitude
+from fake_amplitude.bucket_export import ORG_ID, BucketLayout, write_bucket_export
 from fake_amplitude.catalog import ANNOTATION_LABELS
+from fake_amplitude.object_stores import LocalStore
 from test_support.connector_process import configured_catalog, run_connector
-from test_support.fixtures import config_for
+from test_support.fixtures import bucket_config, config_for, new_bucket
 
 pytestmark = pytest.mark.image_tests
 
@@ -90,3 +92,28 @@ def test_image_reads_every_stream_then_resumes_from_its_state(image: str, fake: 
     assert second.exit_code == 0, second.stderr[-2000:]
     assert second.records("events") == []
     assert second.stream_states()["events"] == first.stream_states()["events"]
+
+
+@pytest.mark.parametrize("store_kind", ["s3", "gcs"])
+def test_image_reads_events_and_merged_ids_from_a_bucket(
+    image: str, fake: FakeAmplitude, store_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Bucket mode in the container: the image holds boto3 / google-cloud-storage, and the clients' standard
+    variables reach the local store over the host network."""
+    store: LocalStore = request.getfixturevalue(f"local_{store_kind}")
+    bucket = new_bucket(store)
+    dataset = fake.state.dataset
+    layout = BucketLayout()
+    write_bucket_export(dataset, lambda key, data: store.put(bucket, key, data), layout)
+    source = bucket_config(store, bucket, dataset.app_id, org_id=str(ORG_ID))
+    config = {**config_for(fake), "events_source": source}
+    discovered = run_connector(["discover"], tmp_path, fake.url, config=config, image=image)
+    streams = [
+        s for s in discovered.of_type("CATALOG")[0]["catalog"]["streams"] if s["name"] in ("events", "merged_ids")
+    ]
+    catalog = configured_catalog({"streams": streams})
+    read = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog, image=image, extra_env=store.env)
+    assert read.exit_code == 0 and read.errors() == [], read.stdout[-2000:]
+    assert sorted(r["uuid"] for r in read.records("events")) == sorted(dataset.uuids())
+    merges = sum(len(dataset.merged_ids_in_hour(hour)) for hour in dataset.upload_hours())
+    assert len(read.records("merged_ids")) == merges > 0
