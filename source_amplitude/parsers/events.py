@@ -1,6 +1,7 @@
 """Export lines -> records, the hot path. The only change to an event is its timestamps rewritten to RFC 3339 UTC, as
 the official connector does. Amplitude writes "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, no zone: docs/amplitude-api-notes.md),
-which string slicing handles; any other form (a `T`, no fraction, a date alone, an offset, `Z`) takes the slow path."""
+which string slicing handles, as it does the same form with a `T` (Amplitude's S3 export doc shows one); any other
+form (no fraction, a date alone, an offset, `Z`) takes the slow path."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def rfc3339(value: Any) -> Any:
     """'2026-06-16 11:57:13.345000' -> '2026-06-16T11:57:13.345000+00:00' (fractional digits kept as sent);
     '2021-05-27T11:59:53.71+05:00' -> '2021-05-27T06:59:53.71+00:00'; '2021-01-01' -> '2021-01-01T00:00:00+00:00'.
     Values that are not timestamps are returned unchanged."""
-    if type(value) is str and len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[10] == " " and value[20:].isdigit():
+    if type(value) is str and len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[10] in " T" and value[20:].isdigit():
         return f"{value[:10]}T{value[11:]}+00:00"
     return _rfc3339_slow(value) if type(value) is str else value
 
@@ -60,7 +61,7 @@ def shape_event(event: dict[str, Any]) -> dict[str, Any]:
     for field in TIMESTAMP_FIELDS:
         value = event.get(field)
         if value.__class__ is str:
-            if len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[10] == " " and value[20:].isdigit():
+            if len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[10] in " T" and value[20:].isdigit():
                 event[field] = f"{value[:10]}T{value[11:]}+00:00"
             else:
                 event[field] = _rfc3339_slow(value)

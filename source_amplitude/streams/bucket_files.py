@@ -27,7 +27,7 @@ from source_amplitude.bucket.state import BucketState, parse_bucket_state
 from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError
 from source_amplitude.errors import unusable_state_message
-from source_amplitude.export.archive import ArchiveError, GzipFileReader, NotEnoughDisk
+from source_amplitude.export.archive import ArchiveError, GzipFileReader, NotEnoughDisk, remove_stale_export_dirs
 from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
 from source_amplitude.export.state import UnusableState
 from source_amplitude.http import JitteredBackoff
@@ -102,6 +102,7 @@ class BucketFileStream(Stream):
             )
             return
         hours = self._state.hours_to_list(start, self._last_hour)
+        remove_stale_export_dirs()  # left by a killed run of this connector
         self._downloads = ObjectDownloads(self._store, self.logger, download_backoff)
         try:
             for day, day_hours in groupby(hours, key=lambda hour: hour.date()):
