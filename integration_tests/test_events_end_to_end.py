@@ -21,7 +21,12 @@ from airbyte_cdk.test.state_builder import StateBuilder
 
 from fake_amplitude import Dataset, FakeAmplitude, Fault
 from source_amplitude import SourceAmplitude
-from test_support.connector_process import events_catalog, run_connector, run_connector_until
+from test_support.connector_process import (
+    events_catalog,
+    orphaned_conversion_workers,
+    run_connector,
+    run_connector_until,
+)
 from test_support.fixtures import config_for, last_state
 
 UTC = timezone.utc
@@ -208,6 +213,7 @@ def test_sigkill_mid_window_then_resume_loses_nothing_and_repeats_at_most_one_ho
         options = {"config": config_for(fake), "catalog": events_catalog(), "extra_env": {"TMPDIR": str(tmp_path)}}
         killed = run_connector_until(["read"], tmp_path, fake.url, kill_after_states=8, **options)
         left_by_the_kill = set(tmp_path.glob("amplitude-export-*"))  # SIGKILL leaves no chance to clean up
+        assert orphaned_conversion_workers() == []  # they die with the connector
         resumed = run_connector(["read"], tmp_path, fake.url, state=killed.state_to_resume(), **options)
     assert resumed.exit_code == 0
     first_run = [record["uuid"] for record in killed.records()]

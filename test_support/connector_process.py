@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -130,3 +131,22 @@ def configured_catalog(discovered: dict[str, Any], incremental: bool = True) -> 
         mode = "incremental" if incremental and "incremental" in stream["supported_sync_modes"] else "full_refresh"
         streams.append({"stream": stream, "sync_mode": mode, "destination_sync_mode": "append"})
     return {"streams": streams}
+
+
+def orphaned_conversion_workers(wait_seconds: float = 5.0) -> list[int]:
+    """Conversion workers (export/convert_pool.py) whose connector process is gone, after up to `wait_seconds` for
+    the kernel to deliver their parent-death signal."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        orphans = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                args = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            worker = b"source_amplitude.export.convert_worker" in args and args[-2:-1] and args[-2].isdigit()
+            if worker and not Path(f"/proc/{int(args[-2])}").exists():
+                orphans.append(int(cmdline.parent.name))
+        if not orphans or time.monotonic() > deadline:
+            return orphans
+        time.sleep(0.1)

@@ -52,6 +52,7 @@ from source_amplitude.export.archive import (
     save_response,
     validate_archive,
 )
+from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.export.fetcher import CannotExportHour, Download, ExportFetcher
 from source_amplitude.export.hours import (
     HOUR,
@@ -85,7 +86,8 @@ class Window:
     """A download being read, hour by hour."""
 
     download: Download
-    reader: Optional[ArchiveReader]  # None: Amplitude has no data for the window (yet)
+    reader: Optional[ArchiveReader]  # None: no data for the window (yet), or its members go to `converted`
+    converted: Optional[ConvertedMembers] = None  # the fast path: members converted by worker processes
     to_read: dict[datetime, frozenset[int]] = field(default_factory=dict)  # hour -> partitions read from the archive
     opened: float = field(default_factory=time.monotonic)
     records: int = 0
@@ -105,7 +107,9 @@ class Window:
     def close(self) -> None:
         if self.reader:
             self.reader.close()
-        self.reader = None
+        if self.converted:
+            self.converted.close()
+        self.reader = self.converted = None
         self.download.discard()
 
 
@@ -126,6 +130,7 @@ class Events(AmplitudeStream):
         self._position: dict[datetime, int] = {}
         self._window: Optional[Window] = None
         self._fetcher: Optional[ExportFetcher] = None
+        self._pool = ConvertPool()
         self._disk = DiskBudget()
         self._records_so_far = 0
         self._hours_so_far = 0
@@ -220,15 +225,19 @@ class Events(AmplitudeStream):
             )
 
     def _hour_records(self, window: Window, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        if window.reader is None or not window.to_read.get(hour):
+        if (window.reader is None and window.converted is None) or not window.to_read.get(hour):
             return
         try:
-            if self._emit_batches:
+            if window.converted:
+                for batch in window.converted.batches(hour):
+                    window.records += batch.count
+                    yield batch
+            elif window.reader and self._emit_batches:
                 for lines in window.reader.lines(hour):
                     window.records += len(lines)
                     payload = record_messages(lines, self.name, time.time_ns() // 1_000_000)
                     yield RecordBatch(self.name, payload, len(lines))
-            else:
+            elif window.reader:
                 for lines in window.reader.lines(hour):
                     window.records += len(lines)
                     yield from map(parse_line, lines)
@@ -287,6 +296,7 @@ class Events(AmplitudeStream):
         if self._fetcher:
             self._fetcher.close()
         self._fetcher = None
+        self._pool.close()
 
     def _open_window(self, first: datetime) -> Window:
         self._close_window()
@@ -317,11 +327,19 @@ class Events(AmplitudeStream):
             self._exported = self._exported.with_window(download.split_to, since=download.first)
             self._fetcher.set_window_hours(download.split_to)
         to_read = self._partitions_to_read(download.members, download.first, download.last)
-        reader = None
-        if download.archive is not None:
+        reader, converted = None, None
+        if download.archive is not None and download.directory is not None and self._emit_batches:
+            jobs = [
+                (hour, Job(download.directory / f"records-{hour:%Y%m%d%H}-{n}", download.archive, name))
+                for hour, parts in to_read.items()
+                for n in sorted(parts)
+                for name in [download.members[hour][n]]
+            ]
+            converted = ConvertedMembers(self._pool, jobs, self.name, time.time_ns() // 1_000_000)
+        elif download.archive is not None:
             plan = [(hour, [download.members[hour][n] for n in sorted(parts)]) for hour, parts in to_read.items()]
             reader = ArchiveReader(download.archive, plan)
-        self._window = Window(download, reader, to_read)
+        self._window = Window(download, reader, converted, to_read)
         return self._window
 
     def _grow_window_back(self, window: Window) -> None:

@@ -1,0 +1,52 @@
+"""Gzip JSON lines -> batches of lines, with flat memory. Imports nothing heavy: the conversion workers
+(convert_worker.py) load it without the CDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+from isal import isal_zlib  # ISA-L inflates gzip twice as fast as zlib (measured: 726 vs 349 MB/s), GIL released
+
+READ_CHUNK_BYTES = 1 << 20
+LINES_PER_BATCH = 1000
+
+
+class ArchiveError(Exception):
+    """The download is not a complete, valid export archive (truncated, not a zip, bad CRC, bad gzip)."""
+
+
+def gzip_line_batches(member: IO[bytes], name: str, read_bytes: int = READ_CHUNK_BYTES) -> Iterator[list[bytes]]:
+    """Decompress a gzip stream (possibly several concatenated gzip members) and yield batches of complete lines."""
+    decompressor = isal_zlib.decompressobj(wbits=31)
+    fed = False  # the current decompressor has been given data, so it must reach the end of its gzip member
+    pending = b""
+    batch: list[bytes] = []
+    try:
+        compressed = member.read(read_bytes)
+        while compressed:
+            fed = True
+            data = decompressor.decompress(compressed)
+            if decompressor.eof:
+                compressed = decompressor.unused_data
+                decompressor = isal_zlib.decompressobj(wbits=31)
+                fed = False
+            else:
+                compressed = b""
+            if data:
+                parts = (pending + data).split(b"\n")
+                pending = parts.pop()
+                batch.extend(part for part in parts if part)
+                if len(batch) >= LINES_PER_BATCH:
+                    yield batch
+                    batch = []
+            if not compressed:
+                compressed = member.read(read_bytes)
+    except Exception as error:  # isal_zlib.error: its stubs do not say it is an exception class
+        raise ArchiveError(f"member {name} is not valid gzip: {error}") from error
+    if fed:
+        raise ArchiveError(f"member {name} ends in the middle of its gzip stream")
+    if pending.strip():
+        batch.append(pending)
+    if batch:
+        yield batch

@@ -1,0 +1,120 @@
+"""The raw-events fast path on worker processes (export/convert_pool.py, export/convert_worker.py): the same bytes
+as the in-process path, in order, and the same errors."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from fake_amplitude import Dataset
+from fake_amplitude.archive import member_name, write_export_zip
+from source_amplitude.export.archive import ArchiveError
+from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.parsers.events import record_messages
+
+FIRST = datetime(2026, 11, 1, tzinfo=UTC)
+DATA = Dataset(FIRST, hours=2, events_per_hour=2500, events_per_member=1000)
+
+
+def archive(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Path:
+    path = tmp_path / "export.zip"
+    with path.open("wb") as sink:
+        write_export_zip(sink, DATA.app_id, ((h, DATA.events_in_hour(h)) for h in DATA.upload_hours()), 1000)
+    if extra:
+        with zipfile.ZipFile(path, "a") as zipped:
+            for name, payload in extra.items():
+                zipped.writestr(name, payload)
+    return path
+
+
+def jobs_for(path: Path, tmp_path: Path, names: list[tuple[datetime, str]]) -> list[tuple[object, Job]]:
+    return [(hour, Job(tmp_path / f"out-{i}", archive=path, member=name)) for i, (hour, name) in enumerate(names)]
+
+
+def test_workers_print_what_the_in_process_path_prints_in_order(tmp_path: Path) -> None:
+    path = archive(tmp_path)
+    names = [(hour, member_name(DATA.app_id, hour, n)) for hour in DATA.upload_hours() for n in range(3)]
+    pool = ConvertPool()
+    try:
+        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+        printed = b"".join(batch.payload for hour in DATA.upload_hours() for batch in converted.batches(hour))
+        first_hour_only = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+        counted = sum(batch.count for batch in first_hour_only.batches(FIRST))
+        first_hour_only.close()  # the next hour's members were already handed to the workers
+    finally:
+        pool.close()
+    expected = b""
+    with zipfile.ZipFile(path) as zipped:
+        for _, name in names:
+            lines = [line for line in gzip.decompress(zipped.read(name)).split(b"\n") if line]
+            expected += record_messages(lines, "events", 1)
+    assert printed == expected
+    assert counted == 2500  # the first hour's three members
+    assert not list(tmp_path.glob("out-*"))  # every converted file is removed once printed
+
+
+@pytest.mark.parametrize(
+    ("payload", "error", "fragment"),
+    [
+        (b"\x1f\x8b not gzip", ArchiveError, "is not valid gzip"),
+        (gzip.compress(b'{"uuid": "a"}\n[1, 2]\n'), ValueError, "not a JSON object"),
+        (gzip.compress(b'{"uuid": "a"}\n{oops\n'), ValueError, None),
+    ],
+)
+def test_a_broken_member_raises_what_the_in_process_path_raises(
+    tmp_path: Path, payload: bytes, error: type[Exception], fragment: str | None
+) -> None:
+    broken = member_name(DATA.app_id, FIRST + timedelta(hours=5), 0)
+    path = archive(tmp_path, {broken: payload})
+    pool = ConvertPool()
+    try:
+        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, [(FIRST, broken)]), "events", 1)
+        with pytest.raises(error, match=fragment):
+            list(converted.batches(FIRST))
+        # the pool keeps working for the next window
+        good = member_name(DATA.app_id, FIRST, 0)
+        assert (
+            sum(
+                b.count
+                for b in ConvertedMembers(pool, jobs_for(path, tmp_path, [(FIRST, good)]), "events", 1).batches(FIRST)
+            )
+            == 1000
+        )
+    finally:
+        pool.close()
+
+
+def test_a_window_left_half_read_stops_the_workers_and_the_next_window_starts_new_ones(tmp_path: Path) -> None:
+    path = archive(tmp_path)
+    names = [(hour, member_name(DATA.app_id, hour, n)) for hour in DATA.upload_hours() for n in range(3)]
+    pool = ConvertPool()
+    try:
+        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+        next(iter(converted.batches(FIRST)))
+        workers = [worker.process for worker in pool._workers]
+        converted.close()
+        assert all(process.poll() is not None for process in workers)
+        again = ConvertedMembers(pool, jobs_for(path, tmp_path, names[:1]), "events", 1)
+        assert sum(b.count for b in again.batches(FIRST)) == 1000
+    finally:
+        pool.close()
+
+
+def test_a_gzip_file_is_converted_like_an_archive_member(tmp_path: Path) -> None:
+    lines = [orjson.dumps(event) for event in DATA.events_in_hour(FIRST)][:10]
+    source = tmp_path / "829528_2026-11-01_0#0.json.gz"
+    source.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    pool = ConvertPool()
+    try:
+        converted = ConvertedMembers(pool, [(FIRST, Job(tmp_path / "out", file=source))], "events", 7)
+        printed = b"".join(batch.payload for batch in converted.batches(FIRST))
+    finally:
+        pool.close()
+    assert printed == record_messages(lines, "events", 7)
+    assert io.BytesIO(printed).read().count(b"\n") == 10
