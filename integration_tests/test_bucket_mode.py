@@ -289,3 +289,20 @@ def test_the_aws_secret_never_appears_in_the_output(
         run = run_connector(command, tmp_path, shared_fake.url, config=config, catalog=catalog, extra_env=env)
         assert "no-such-bucket-for-secrets" in run.stdout
         assert secret not in run.stdout and secret not in run.stderr
+
+
+def test_the_console_scripts_fast_path_names_a_corrupt_object_too(local_s3: LocalStore, tmp_path: Path) -> None:
+    """The console script converts objects on worker processes (export/convert_pool.py): same records, same error."""
+    data = dataset(hours=3)
+    bucket = Bucket(local_s3, data)
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    broken_key = LAYOUT.events_key(data.app_id, FIRST + timedelta(hours=2), 0)
+    bucket.put(broken_key, gzip_lines([{"uuid": "fine"}])[:-8] + b"garbage!")
+    options = {"config": bucket.config(), "catalog": events_catalog(), "extra_env": local_s3.env}
+    run = run_connector(["read"], tmp_path, None, **options)
+    assert run.exit_code != 0
+    assert any(broken_key in error["message"] and "cannot be read" in error["message"] for error in run.errors())
+    emitted = [record["uuid"] for record in run.records("events")]
+    assert len(emitted) == len(set(emitted)) == 60  # hours 0 and 1, each once, in order
+    assert run.stream_states()["events"]["server_upload_time"] == "20261101T01"

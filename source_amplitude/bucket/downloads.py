@@ -142,6 +142,16 @@ class ObjectDownloads:
         assert job.result is not None
         return job.result
 
+    def done_ahead(self) -> list[Downloaded]:
+        """Objects after the last one handed out that are already whole on disk, in order (still to be handed out:
+        next() returns them as usual). Their conversion can start early."""
+        ready = []
+        for job in self._jobs:
+            if not job.done.is_set() or job.result is None:
+                break
+            ready.append(job.result)
+        return ready
+
     def close(self) -> None:
         for job in self._jobs:
             job.cancel()

@@ -106,6 +106,11 @@ class ConvertedMembers:
         self._stream = stream
         self._emitted_at = emitted_at
 
+    def add(self, tag: object, job: Job) -> None:
+        """One more job, after those given so far."""
+        self._todo.append((tag, job))
+        self._top_up()
+
     def batches(self, tag: object) -> Iterator[RecordBatch]:
         self._top_up()
         while self._submitted and self._submitted[0][0] == tag:

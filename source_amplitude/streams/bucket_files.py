@@ -28,10 +28,11 @@ from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError
 from source_amplitude.errors import unusable_state_message
 from source_amplitude.export.archive import ArchiveError, GzipFileReader, NotEnoughDisk, remove_stale_export_dirs
+from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
 from source_amplitude.export.state import UnusableState
 from source_amplitude.http import JitteredBackoff
-from source_amplitude.parsers.events import parse_line, record_messages
+from source_amplitude.parsers.events import parse_line
 from source_amplitude.parsers.merged_ids import merged_id_record
 from source_amplitude.record_batch import RecordBatch
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
@@ -72,7 +73,16 @@ class BucketFileStream(Stream):
     def layout(self) -> FileLayout: ...
 
     @abstractmethod
-    def records(self, reader: GzipFileReader, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]: ...
+    def records(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]: ...
+
+    @staticmethod
+    def lines(downloaded: Downloaded, hour: datetime) -> Iterator[list[bytes]]:
+        """The object's lines in batches, decompressed on a second thread."""
+        reader = GzipFileReader(downloaded.path, hour)
+        try:
+            yield from reader.lines(hour)
+        finally:
+            reader.close()
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -198,10 +208,9 @@ class BucketFileStream(Stream):
     def _read_object(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
         obj = downloaded.obj
         started = time.monotonic()
-        reader = GzipFileReader(downloaded.path, hour)
         records = 0
         try:
-            for item in self.records(reader, hour):
+            for item in self.records(downloaded, hour):
                 records += item.count if isinstance(item, RecordBatch) else 1
                 yield item
         except (ArchiveError, ValueError) as error:
@@ -211,8 +220,6 @@ class BucketFileStream(Stream):
                 "stays damaged, ask Amplitude to export that hour again (a backfill), or move start_date past it.",
                 failure_type=FailureType.system_error,
             ) from error
-        finally:
-            reader.close()
         self.logger.info(
             f"{self.name}: {self._source.location(obj.uri)}: {obj.size / 1e6:.1f} MB, {records} records; download "
             f"{downloaded.seconds:.1f} s, read {time.monotonic() - started:.1f} s"
@@ -236,17 +243,38 @@ class BucketEvents(BucketFileStream):
         super().__init__(config, source, store, now)
         self._emit_batches = emit_batches
         self._layout = events_layout(source.path_prefix, source.project_id)
+        self._pool = ConvertPool()
+        self._converted: Optional[ConvertedMembers] = None
+        self._queued: set[str] = set()  # objects handed to the workers, not printed yet
 
     @property
     def layout(self) -> FileLayout:
         return self._layout
 
-    def records(self, reader: GzipFileReader, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        for lines in reader.lines(hour):
-            if self._emit_batches:
-                yield RecordBatch(self.name, record_messages(lines, self.name, time.time_ns() // 1_000_000), len(lines))
-            else:
+    def records(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
+        if not self._emit_batches:
+            for lines in self.lines(downloaded, hour):
                 yield from map(parse_line, lines)
+            return
+        if self._converted is None:
+            self._converted = ConvertedMembers(self._pool, [], self.name, time.time_ns() // 1_000_000)
+        for ready in [downloaded, *self._downloads_done_ahead()]:  # converted ahead, on the workers
+            if ready.obj.uri not in self._queued:
+                self._queued.add(ready.obj.uri)
+                self._converted.add(ready.obj.uri, Job(ready.path.parent / "records", file=ready.path))
+        self._queued.discard(downloaded.obj.uri)
+        yield from self._converted.batches(downloaded.obj.uri)
+
+    def _downloads_done_ahead(self) -> list[Downloaded]:
+        return self._downloads.done_ahead() if self._downloads else []
+
+    def _close_downloads(self) -> None:
+        if self._converted:
+            self._converted.close()
+        self._converted = None
+        self._queued.clear()
+        self._pool.close()
+        super()._close_downloads()
 
 
 class MergedIds(BucketFileStream):
@@ -265,6 +293,6 @@ class MergedIds(BucketFileStream):
     def layout(self) -> FileLayout:
         return self._layout
 
-    def records(self, reader: GzipFileReader, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        for lines in reader.lines(hour):
+    def records(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
+        for lines in self.lines(downloaded, hour):
             yield from map(merged_id_record, lines)
