@@ -306,3 +306,18 @@ def test_the_console_scripts_fast_path_names_a_corrupt_object_too(local_s3: Loca
     emitted = [record["uuid"] for record in run.records("events")]
     assert len(emitted) == len(set(emitted)) == 60  # hours 0 and 1, each once, in order
     assert run.stream_states()["events"]["server_upload_time"] == "20261101T01"
+
+
+def test_role_arn_is_assumed_through_sts(local_s3: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's server answers STS as well: the role's temporary credentials read the bucket."""
+    for name, value in local_s3.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ASSUME_ROLE_EXTERNAL_ID", "airbyte-workspace-1")
+    data = dataset(hours=2)
+    bucket = Bucket(local_s3, data)
+    for hour in data.upload_hours():
+        bucket.publish(hour)
+    config = bucket.config(role_arn="arn:aws:iam::123456789012:role/amplitude-export-reader")
+    output = sync(config, FIRST + timedelta(hours=4), {})
+    assert not output.errors, [error.trace.error.message for error in output.errors]
+    assert {record["uuid"] for record in records(output, "events")} == data.uuids()

@@ -2,8 +2,8 @@
 
 Each object is one job on a daemon thread that streams it to a temporary directory (never into memory), checks it is
 whole (its listed size) and retries throttling, 5xx, resets and cut-off bodies with backoff. At most `in_flight`
-jobs exist at once, the object being read included, so at most that many objects are on disk; each reserves its size
-against free disk first. Directories are marked with the process id, so a later run removes what a killed one left
+downloads run at once, so with the object being read at most `in_flight` + 1 objects are on disk; each reserves its
+size against free disk first. Directories are marked with the process id, so a later run removes what a killed one left
 (export/archive.py)."""
 
 from __future__ import annotations
