@@ -90,6 +90,35 @@ def test_a_broken_member_raises_what_the_in_process_path_raises(
         pool.close()
 
 
+def test_a_worker_that_cannot_write_its_output_says_so(tmp_path: Path) -> None:
+    path = archive(tmp_path)
+    job = Job(tmp_path / "no-such-directory" / "out", archive=path, member=member_name(DATA.app_id, FIRST, 0))
+    pool = ConvertPool()
+    try:
+        with pytest.raises(ArchiveError, match="FileNotFoundError"):
+            list(ConvertedMembers(pool, [(FIRST, job)], "events", 1).batches(FIRST))
+    finally:
+        pool.close()
+
+
+def test_a_worker_killed_mid_member_is_an_error_of_that_member_and_new_workers_follow(tmp_path: Path) -> None:
+    path = archive(tmp_path)
+    names = [(FIRST, member_name(DATA.app_id, FIRST, n)) for n in range(3)]
+    pool = ConvertPool()
+    try:
+        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+        converted._top_up()
+        for worker in pool._workers:
+            worker.process.kill()
+        with pytest.raises(ArchiveError, match="ended unexpectedly"):
+            list(converted.batches(FIRST))
+        converted.close()
+        again = ConvertedMembers(pool, jobs_for(path, tmp_path, names[:1]), "events", 1)
+        assert sum(batch.count for batch in again.batches(FIRST)) == 1000
+    finally:
+        pool.close()
+
+
 def test_a_window_left_half_read_stops_the_workers_and_the_next_window_starts_new_ones(tmp_path: Path) -> None:
     path = archive(tmp_path)
     names = [(hour, member_name(DATA.app_id, hour, n)) for hour in DATA.upload_hours() for n in range(3)]

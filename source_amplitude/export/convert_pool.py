@@ -83,8 +83,13 @@ class ConvertPool:
 
     def answer(self, index: int) -> dict[str, object]:
         line = self._workers[index].stdout.readline()
-        if not line:
-            raise RuntimeError(f"conversion worker {index} exited (code {self._workers[index].process.poll()})")
+        if not line:  # read by the stream's usual "could not be read ... resumes at this hour" error
+            code = self._workers[index].process.wait()
+            self.close()
+            raise ArchiveError(
+                f"a conversion worker process ended unexpectedly (exit code {code}; -9 means it was killed, often "
+                "for lack of memory)"
+            )
         answer: dict[str, object] = orjson.loads(line)
         return answer
 

@@ -63,8 +63,10 @@ def main() -> None:
     for line in sys.stdin.buffer:
         try:
             answer = convert(orjson.loads(line))
-        except ArchiveError as error:
+        except (ArchiveError, zipfile.BadZipFile, EOFError) as error:
             answer = {"error": "archive", "message": str(error)}
+        except OSError as error:  # e.g. no space left for the output: said in the sync's error, not a crash
+            answer = {"error": "archive", "message": f"{type(error).__name__}: {error}"}
         except ValueError as error:  # a line that is not a JSON object
             answer = {"error": "value", "message": str(error)}
         answers.write(orjson.dumps(answer) + b"\n")
