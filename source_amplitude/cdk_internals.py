@@ -39,9 +39,9 @@ from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.message_utils import HashableStreamDescriptor
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_amplitude.record_batch import RecordBatch
+from source_amplitude.record_batch import FileSlice, RecordBatch
 
-Output = Union[str, bytes]
+Output = Union[str, bytes, FileSlice]
 READ_LOG_LINE = re.compile(r"^Read (\d+) records from (.+) stream$")  # AbstractSource._read_stream's summary
 
 

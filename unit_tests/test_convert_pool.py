@@ -17,6 +17,8 @@ from fake_amplitude.archive import member_name, write_export_zip
 from source_amplitude.export.archive import ArchiveError
 from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.parsers.events import record_messages
+from source_amplitude.record_batch import FileSlice, RecordBatch
+from source_amplitude.run import write_slice
 
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
 DATA = Dataset(FIRST, hours=2, events_per_hour=2500, events_per_member=1000)
@@ -33,6 +35,14 @@ def archive(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Path:
     return path
 
 
+def printed_bytes(batch: RecordBatch) -> bytes:
+    """What run.py prints for the batch (through write_slice, as for stdout)."""
+    out = io.BytesIO()
+    assert isinstance(batch.payload, FileSlice)
+    write_slice(out, batch.payload)
+    return out.getvalue()
+
+
 def jobs_for(path: Path, tmp_path: Path, names: list[tuple[datetime, str]]) -> list[tuple[object, Job]]:
     return [(hour, Job(tmp_path / f"out-{i}", archive=path, member=name)) for i, (hour, name) in enumerate(names)]
 
@@ -43,7 +53,7 @@ def test_workers_print_what_the_in_process_path_prints_in_order(tmp_path: Path) 
     pool = ConvertPool()
     try:
         converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
-        printed = b"".join(batch.payload for hour in DATA.upload_hours() for batch in converted.batches(hour))
+        printed = b"".join(printed_bytes(batch) for hour in DATA.upload_hours() for batch in converted.batches(hour))
         first_hour_only = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
         counted = sum(batch.count for batch in first_hour_only.batches(FIRST))
         first_hour_only.close()  # the next hour's members were already handed to the workers
@@ -142,8 +152,19 @@ def test_a_gzip_file_is_converted_like_an_archive_member(tmp_path: Path) -> None
     pool = ConvertPool()
     try:
         converted = ConvertedMembers(pool, [(FIRST, Job(tmp_path / "out", file=source))], "events", 7)
-        printed = b"".join(batch.payload for batch in converted.batches(FIRST))
+        printed = b"".join(printed_bytes(batch) for batch in converted.batches(FIRST))
     finally:
         pool.close()
     assert printed == record_messages(lines, "events", 7)
     assert io.BytesIO(printed).read().count(b"\n") == 10
+
+
+def test_write_slice_copies_in_the_kernel_to_a_real_file_and_keeps_the_order(tmp_path: Path) -> None:
+    source = tmp_path / "converted"
+    source.write_bytes(b"0123456789" * 100_000)
+    with source.open("rb") as converted, (tmp_path / "stdout").open("wb") as out:
+        out.write(b"before\n")
+        out.flush()
+        write_slice(out, FileSlice(converted, 10, 999_980))
+        out.write(b"after\n")
+    assert (tmp_path / "stdout").read_bytes() == b"before\n" + (b"0123456789" * 100_000)[10:999_990] + b"after\n"

@@ -22,7 +22,7 @@ from typing import IO, Optional
 import orjson
 
 from source_amplitude.export.archive import ArchiveError
-from source_amplitude.record_batch import RecordBatch
+from source_amplitude.record_batch import FileSlice, RecordBatch
 
 CONVERT_WORKERS = 2
 JOBS_AHEAD = 3  # members converted ahead of the one being printed: bounds the disk the output files take
@@ -127,8 +127,10 @@ class ConvertedMembers:
                     error = ArchiveError if answer["error"] == "archive" else ValueError
                     raise error(str(answer["message"]))
                 with job.out.open("rb") as converted:
+                    offset = 0
                     for size, count in answer["chunks"]:  # type: ignore[attr-defined]
-                        yield RecordBatch(self._stream, converted.read(size), count)
+                        yield RecordBatch(self._stream, FileSlice(converted, offset, size), count)
+                        offset += size
             finally:
                 job.out.unlink(missing_ok=True)
 
