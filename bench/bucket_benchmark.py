@@ -19,26 +19,24 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
-import requests
-from events_benchmark import API_KEY, OURS, ROOT, SECRET_KEY, ensure_official_venv, run_read  # bench/, beside this
+from events_benchmark import (  # bench/, beside this script
+    OURS,
+    ROOT,
+    benchmark_day,
+    build_day_archive,
+    day_config,
+    ensure_official_venv,
+    run_read,
+    start_fake_day,
+    wait_for,
+    write_read_files,
+)
 
 BUCKET, PREFIX, PROJECT_ID = "amplitude-bench", "amplitude/", "829528"
 S3_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer in {seconds:.0f} s")
 
 
 def upload_archive(archive: Path, endpoint: str) -> tuple[int, int]:
@@ -68,30 +66,19 @@ def main() -> int:
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
     args = parser.parse_args()
 
-    day = (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = benchmark_day()
     per_hour = args.events // 24
     base_url, s3_url = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.s3_port}"
-    fake_command = [sys.executable, "-m", "fake_amplitude", "--port", str(args.port), "--first-hour"]
-    fake_command += [day.strftime("%Y-%m-%dT%H"), "--hours", "24", "--events-per-hour", str(per_hour)]
-    fake_command += ["--padding-properties", str(args.padding_properties), "--cache-dir", str(args.cache_dir)]
-    servers = [
-        subprocess.Popen(fake_command, cwd=ROOT, stdout=subprocess.DEVNULL),
-        subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(args.s3_port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-    ]
+    s3_server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(args.s3_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    servers = [s3_server]
     try:
-        wait_for(base_url)
+        servers.append(start_fake_day(args.port, day, per_hour, args.padding_properties, args.cache_dir))
         wait_for(s3_url)
-        span = {"start": day.strftime("%Y%m%dT00"), "end": day.strftime("%Y%m%dT23")}
-        print(f"building the fake's export of {per_hour * 24:,} events uploaded on {day:%Y-%m-%d} ...", flush=True)
-        with requests.get(
-            f"{base_url}/api/2/export", params=span, auth=(API_KEY, SECRET_KEY), stream=True, timeout=3600
-        ) as warm:
-            for _ in warm.iter_content(1 << 20):
-                pass
+        build_day_archive(base_url, day, per_hour)
         archive = max(args.cache_dir.glob(f"*-{per_hour}-{args.padding_properties}-*-{day:%Y%m%d%H}-24.zip"))
         uploaded = time.monotonic()
         objects, size = upload_archive(archive, s3_url)
@@ -102,18 +89,10 @@ def main() -> int:
         )
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
-            config = {
-                "api_key": API_KEY,
-                "secret_key": SECRET_KEY,
-                "start_date": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "request_time_range": 24,
-            }
+            config = day_config(day)
+            write_read_files(workdir, config)
             bucket = {"source_type": "Amazon S3", "bucket": BUCKET, "path_prefix": PREFIX, "project_id": PROJECT_ID}
-            (workdir / "config.json").write_text(json.dumps(config))
             (workdir / "s3.json").write_text(json.dumps({**config, "events_source": bucket}))
-            stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
-            catalog = {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
-            (workdir / "catalog.json").write_text(json.dumps(catalog))
             s3_env = {"AWS_ENDPOINT_URL": s3_url, **S3_ENV}
             results = [
                 run_read("this, Export API mode", OURS, workdir, base_url),

@@ -113,6 +113,61 @@ def ensure_official_venv(venv: Path) -> list[str]:
     return [str(python), str(ROOT / "bench" / "official_wrapper.py")]
 
 
+def benchmark_day() -> datetime:
+    """The upload day both benchmarks of a million events read: two days ago, UTC."""
+    return (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def start_fake_day(port: int, day: datetime, per_hour: int, padding: int, cache_dir: Path) -> subprocess.Popen[bytes]:
+    """The fake Amplitude (a process) with `day`'s 24 upload hours; returns once it answers."""
+    command = [sys.executable, "-m", "fake_amplitude", "--port", str(port), "--first-hour", day.strftime("%Y-%m-%dT%H")]
+    command += ["--hours", "24", "--events-per-hour", str(per_hour), "--padding-properties", str(padding)]
+    server = subprocess.Popen([*command, "--cache-dir", str(cache_dir)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{port}")
+    return server
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer in {seconds:.0f} s")
+
+
+def build_day_archive(base_url: str, day: datetime, per_hour: int) -> int:
+    """Has the fake build (and cache) the day's export archive, outside the timed reads. Returns its size."""
+    span = {"start": day.strftime("%Y%m%dT00"), "end": day.strftime("%Y%m%dT23")}
+    print(f"building the fake's export of {per_hour * 24:,} events uploaded on {day:%Y-%m-%d} ...", flush=True)
+    built = time.monotonic()
+    with requests.get(
+        f"{base_url}/api/2/export", params=span, auth=(API_KEY, SECRET_KEY), stream=True, timeout=3600
+    ) as warm:
+        archive_bytes = sum(len(chunk) for chunk in warm.iter_content(1 << 20))
+    print(f"archive: {archive_bytes / 1e6:.0f} MB zipped (ready in {time.monotonic() - built:.0f} s)", flush=True)
+    return archive_bytes
+
+
+def day_config(day: datetime) -> dict[str, object]:
+    return {
+        "api_key": API_KEY,
+        "secret_key": SECRET_KEY,
+        "start_date": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "request_time_range": 24,
+    }
+
+
+def write_read_files(workdir: Path, config: dict[str, object]) -> None:
+    """config.json and a catalog of events alone, in full refresh, for `read`."""
+    (workdir / "config.json").write_text(json.dumps(config))
+    stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
+    catalog = {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
+    (workdir / "catalog.json").write_text(json.dumps(catalog))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="events uploaded within the day")
@@ -124,53 +179,14 @@ def main() -> int:
     parser.add_argument("--plot", type=Path, help="draw records/s and RSS over time to this PNG (needs matplotlib)")
     args = parser.parse_args()
 
-    day = (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
-    per_hour = args.events // 24
+    day = benchmark_day()
     base_url = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fake_amplitude",
-            "--port",
-            str(args.port),
-            "--first-hour",
-            day.strftime("%Y-%m-%dT%H"),
-            "--hours",
-            "24",
-            "--events-per-hour",
-            str(per_hour),
-            "--padding-properties",
-            str(args.padding_properties),
-            "--cache-dir",
-            str(args.cache_dir),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_fake_day(args.port, day, args.events // 24, args.padding_properties, args.cache_dir)
     try:
-        time.sleep(2)
-        span = {"start": day.strftime("%Y%m%dT00"), "end": day.strftime("%Y%m%dT23")}
-        print(f"building the fake's export of {per_hour * 24:,} events uploaded on {day:%Y-%m-%d} ...", flush=True)
-        built = time.monotonic()
-        with requests.get(
-            f"{base_url}/api/2/export", params=span, auth=(API_KEY, SECRET_KEY), stream=True, timeout=3600
-        ) as warm:
-            archive_bytes = sum(len(chunk) for chunk in warm.iter_content(1 << 20))
-        print(f"archive: {archive_bytes / 1e6:.0f} MB zipped (ready in {time.monotonic() - built:.0f} s)", flush=True)
-
+        archive_bytes = build_day_archive(base_url, day, args.events // 24)
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
-            config = {
-                "api_key": API_KEY,
-                "secret_key": SECRET_KEY,
-                "start_date": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "request_time_range": 24,
-            }
-            (workdir / "config.json").write_text(json.dumps(config))
-            stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
-            catalog = {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
-            (workdir / "catalog.json").write_text(json.dumps(catalog))
+            write_read_files(workdir, day_config(day))
             results = [run_read("source-amplitude (this)", OURS, workdir, base_url)]
             if not args.skip_official:
                 official = ensure_official_venv(args.official_venv)
