@@ -172,6 +172,14 @@ def unusable_state_message(stream: str, detail: str) -> str:
     return UNUSABLE_STATE_MESSAGE.format(stream=stream, detail=detail)
 
 
+def future_state_message(stream: str, read: str, now: str) -> str:
+    """A cursor later than now (an edited state, a wrong clock): the stream reads nothing and says why."""
+    return (
+        f"{stream}: the saved state says {read} was read, which is later than {now}; nothing is read. If the state "
+        f"was edited or the clock was wrong, clear the {stream} stream's data (reset) to start again from start_date."
+    )
+
+
 class AmplitudeErrorHandler(ErrorHandler):
     def __init__(
         self,

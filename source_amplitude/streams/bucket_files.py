@@ -26,7 +26,7 @@ from source_amplitude.bucket.messages import problem_message
 from source_amplitude.bucket.state import BucketState, parse_bucket_state
 from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError
-from source_amplitude.errors import unusable_state_message
+from source_amplitude.errors import future_state_message, unusable_state_message
 from source_amplitude.export.archive import ArchiveError, GzipFileReader, NotEnoughDisk, remove_stale_export_dirs
 from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
@@ -105,11 +105,8 @@ class BucketFileStream(Stream):
         self._state = self._state.without_before(start)
         cursor = self._state.cursor
         if cursor is not None and cursor > floor_hour(self._now):
-            self.logger.warning(
-                f"{self.name}: the saved state says upload hour {export_hour(cursor)} was read, which is later than "
-                f"now ({self._now:%Y-%m-%dT%H:%MZ}); nothing is read. If the state was edited or the clock was wrong, "
-                f"clear the {self.name} stream's data (reset) to start again from start_date."
-            )
+            read, now = f"upload hour {export_hour(cursor)}", f"now ({self._now:%Y-%m-%dT%H:%MZ})"
+            self.logger.warning(future_state_message(self.name, read, now))
             return
         hours = self._state.hours_to_list(start, self._last_hour)
         remove_stale_export_dirs()  # left by a killed run of this connector

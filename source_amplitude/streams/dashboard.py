@@ -20,6 +20,7 @@ from source_amplitude.errors import (
     REJECTED,
     Hint,
     Policy,
+    future_state_message,
     unusable_state_message,
 )
 from source_amplitude.export.state import quote
@@ -71,11 +72,8 @@ class DashboardStream(AmplitudeStream, ABC):
         start = self._config.start_date.date()
         if sync_mode == SyncMode.incremental and self._cursor_date:
             if self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS) > self._today:  # even the lookback
-                self.logger.warning(
-                    f"{self.name}: the saved state says {self._cursor_date.isoformat()} was read, which is later than "
-                    f"today ({self._today.isoformat()}); nothing is read. If the state was edited or the clock was "
-                    f"wrong, clear the {self.name} stream's data (reset) to start again from start_date."
-                )
+                today = f"today ({self._today.isoformat()})"
+                self.logger.warning(future_state_message(self.name, self._cursor_date.isoformat(), today))
                 return
             start = max(start, self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS))
         for first, last in date_slices(start, self._today, DASHBOARD_MAX_SLICE_DAYS):

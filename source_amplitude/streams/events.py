@@ -37,6 +37,7 @@ from source_amplitude.errors import (
     AmplitudeErrorHandler,
     Outcome,
     Policy,
+    future_state_message,
     skip,
     unusable_state_message,
 )
@@ -163,11 +164,8 @@ class Events(AmplitudeStream):
         self._exported = self._exported.without_pending_before(start)
         cursor = self._exported.cursor
         if cursor is not None and cursor > floor_hour(self._now):
-            self.logger.warning(
-                f"events: the saved state says upload hour {export_hour(cursor)} was read, which is later than now "
-                f"({self._now:%Y-%m-%dT%H:%MZ}); nothing is read. If the state was edited or the clock was wrong, "
-                "clear the events stream's data (reset) to start again from start_date."
-            )
+            read, now = f"upload hour {export_hour(cursor)}", f"now ({self._now:%Y-%m-%dT%H:%MZ})"
+            self.logger.warning(future_state_message(self.name, read, now))
             return
         self._plan = self._exported.hours_to_read(start, self._last_hour)
         self._position = {hour: index for index, hour in enumerate(self._plan)}
