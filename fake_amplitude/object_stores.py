@@ -20,8 +20,6 @@ class LocalStore(Protocol):
 
     def put(self, bucket: str, key: str, data: bytes) -> None: ...
 
-    def delete(self, bucket: str, key: str) -> None: ...
-
     def stop(self) -> None: ...
 
 
@@ -62,9 +60,6 @@ class LocalS3:
     def put(self, bucket: str, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=bucket, Key=key, Body=data)
 
-    def delete(self, bucket: str, key: str) -> None:
-        self.client.delete_object(Bucket=bucket, Key=key)
-
     def stop(self) -> None:
         self._server.stop()
 
@@ -104,9 +99,6 @@ class LocalGcs:
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         self.client.bucket(bucket).blob(key).upload_from_string(data, content_type="application/gzip")
-
-    def delete(self, bucket: str, key: str) -> None:
-        self.client.bucket(bucket).blob(key).delete()
 
     def stop(self) -> None:
         self._server.stop()

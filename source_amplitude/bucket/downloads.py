@@ -19,7 +19,7 @@ from typing import Optional
 
 from source_amplitude.bucket.layout import BucketObject
 from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
-from source_amplitude.export.archive import DiskBudget, NotEnoughDisk, new_export_dir, remove_quietly
+from source_amplitude.export.archive import DiskBudget, new_export_dir, remove_quietly
 from source_amplitude.export.progress import WaitReporter
 
 DOWNLOADS_IN_FLIGHT = 4  # object stores serve parallel GETs well; 4 keeps 2 cores' parsing fed
@@ -162,5 +162,3 @@ class ObjectDownloads:
         while self._todo and len(self._jobs) < self._in_flight:
             self._jobs.append(_Job(self._todo.popleft(), self._store, self._disk, self._backoff, self._logger).start())
 
-
-__all__ = ["DOWNLOADS_IN_FLIGHT", "CutOff", "Downloaded", "NotEnoughDisk", "ObjectDownloads"]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Optional
 
 
@@ -40,7 +41,7 @@ class FileLayout:
     owner: str
     partitioned: bool  # events files carry '#n'; merged-id files do not
 
-    @property
+    @cached_property
     def _name(self) -> re.Pattern[str]:
         partition = r"#(\d+)" if self.partitioned else r"()"
         return re.compile(rf"^{re.escape(self.owner)}_(\d{{4}}-\d{{2}}-\d{{2}})_(\d{{1,2}}){partition}\.json\.gz$")

@@ -45,8 +45,10 @@ def download_backoff(attempt: int) -> float:
 
 
 def store_failure(source: BucketSource, error: StoreError) -> AirbyteTracedException:
-    failure = FailureType.config_error if error.problem in CONFIG_PROBLEMS else FailureType.transient_error
-    if error.problem is Problem.OTHER:
+    failure = FailureType.transient_error
+    if error.problem in CONFIG_PROBLEMS:
+        failure = FailureType.config_error
+    elif error.problem is Problem.OTHER:
         failure = FailureType.system_error
     message = problem_message(source, error)
     return AirbyteTracedException(message=message, internal_message=message, failure_type=failure)
