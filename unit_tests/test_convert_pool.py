@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +36,13 @@ def archive(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Path:
     return path
 
 
+@pytest.fixture
+def pool() -> Iterator[ConvertPool]:
+    workers = ConvertPool()
+    yield workers
+    workers.close()
+
+
 def printed_bytes(batch: RecordBatch) -> bytes:
     """What run.py prints for the batch (through write_slice, as for stdout)."""
     out = io.BytesIO()
@@ -47,18 +55,14 @@ def jobs_for(path: Path, tmp_path: Path, names: list[tuple[datetime, str]]) -> l
     return [(hour, Job(tmp_path / f"out-{i}", archive=path, member=name)) for i, (hour, name) in enumerate(names)]
 
 
-def test_workers_print_what_the_in_process_path_prints_in_order(tmp_path: Path) -> None:
+def test_workers_print_what_the_in_process_path_prints_in_order(tmp_path: Path, pool: ConvertPool) -> None:
     path = archive(tmp_path)
     names = [(hour, member_name(DATA.app_id, hour, n)) for hour in DATA.upload_hours() for n in range(3)]
-    pool = ConvertPool()
-    try:
-        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
-        printed = b"".join(printed_bytes(batch) for hour in DATA.upload_hours() for batch in converted.batches(hour))
-        first_hour_only = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
-        counted = sum(batch.count for batch in first_hour_only.batches(FIRST))
-        first_hour_only.close()  # the next hour's members were already handed to the workers
-    finally:
-        pool.close()
+    converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+    printed = b"".join(printed_bytes(batch) for hour in DATA.upload_hours() for batch in converted.batches(hour))
+    first_hour_only = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+    counted = sum(batch.count for batch in first_hour_only.batches(FIRST))
+    first_hour_only.close()  # the next hour's members were already handed to the workers
     expected = b""
     with zipfile.ZipFile(path) as zipped:
         for _, name in names:
@@ -78,83 +82,67 @@ def test_workers_print_what_the_in_process_path_prints_in_order(tmp_path: Path) 
     ],
 )
 def test_a_broken_member_raises_what_the_in_process_path_raises(
-    tmp_path: Path, payload: bytes, error: type[Exception], fragment: str | None
+    tmp_path: Path, pool: ConvertPool, payload: bytes, error: type[Exception], fragment: str | None
 ) -> None:
     broken = member_name(DATA.app_id, FIRST + timedelta(hours=5), 0)
     path = archive(tmp_path, {broken: payload})
-    pool = ConvertPool()
-    try:
-        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, [(FIRST, broken)]), "events", 1)
-        with pytest.raises(error, match=fragment):
-            list(converted.batches(FIRST))
-        # the pool keeps working for the next window
-        good = member_name(DATA.app_id, FIRST, 0)
-        assert (
-            sum(
-                b.count
-                for b in ConvertedMembers(pool, jobs_for(path, tmp_path, [(FIRST, good)]), "events", 1).batches(FIRST)
-            )
-            == 1000
+    converted = ConvertedMembers(pool, jobs_for(path, tmp_path, [(FIRST, broken)]), "events", 1)
+    with pytest.raises(error, match=fragment):
+        list(converted.batches(FIRST))
+    # the pool keeps working for the next window
+    good = member_name(DATA.app_id, FIRST, 0)
+    assert (
+        sum(
+            b.count
+            for b in ConvertedMembers(pool, jobs_for(path, tmp_path, [(FIRST, good)]), "events", 1).batches(FIRST)
         )
-    finally:
-        pool.close()
+        == 1000
+    )
 
 
-def test_a_worker_that_cannot_write_its_output_says_so(tmp_path: Path) -> None:
+def test_a_worker_that_cannot_write_its_output_says_so(tmp_path: Path, pool: ConvertPool) -> None:
     path = archive(tmp_path)
     job = Job(tmp_path / "no-such-directory" / "out", archive=path, member=member_name(DATA.app_id, FIRST, 0))
-    pool = ConvertPool()
-    try:
-        with pytest.raises(ArchiveError, match="FileNotFoundError"):
-            list(ConvertedMembers(pool, [(FIRST, job)], "events", 1).batches(FIRST))
-    finally:
-        pool.close()
+    with pytest.raises(ArchiveError, match="FileNotFoundError"):
+        list(ConvertedMembers(pool, [(FIRST, job)], "events", 1).batches(FIRST))
 
 
-def test_a_worker_killed_mid_member_is_an_error_of_that_member_and_new_workers_follow(tmp_path: Path) -> None:
+def test_a_worker_killed_mid_member_is_an_error_of_that_member_and_new_workers_follow(
+    tmp_path: Path, pool: ConvertPool
+) -> None:
     path = archive(tmp_path)
     names = [(FIRST, member_name(DATA.app_id, FIRST, n)) for n in range(3)]
-    pool = ConvertPool()
-    try:
-        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
-        converted._top_up()
-        for worker in pool._workers:
-            worker.process.kill()
-        with pytest.raises(ArchiveError, match="ended unexpectedly"):
-            list(converted.batches(FIRST))
-        converted.close()
-        again = ConvertedMembers(pool, jobs_for(path, tmp_path, names[:1]), "events", 1)
-        assert sum(batch.count for batch in again.batches(FIRST)) == 1000
-    finally:
-        pool.close()
+    converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+    converted._top_up()
+    for worker in pool._workers:
+        worker.process.kill()
+    with pytest.raises(ArchiveError, match="ended unexpectedly"):
+        list(converted.batches(FIRST))
+    converted.close()
+    again = ConvertedMembers(pool, jobs_for(path, tmp_path, names[:1]), "events", 1)
+    assert sum(batch.count for batch in again.batches(FIRST)) == 1000
 
 
-def test_a_window_left_half_read_stops_the_workers_and_the_next_window_starts_new_ones(tmp_path: Path) -> None:
+def test_a_window_left_half_read_stops_the_workers_and_the_next_window_starts_new_ones(
+    tmp_path: Path, pool: ConvertPool
+) -> None:
     path = archive(tmp_path)
     names = [(hour, member_name(DATA.app_id, hour, n)) for hour in DATA.upload_hours() for n in range(3)]
-    pool = ConvertPool()
-    try:
-        converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
-        next(iter(converted.batches(FIRST)))
-        workers = [worker.process for worker in pool._workers]
-        converted.close()
-        assert all(process.poll() is not None for process in workers)
-        again = ConvertedMembers(pool, jobs_for(path, tmp_path, names[:1]), "events", 1)
-        assert sum(b.count for b in again.batches(FIRST)) == 1000
-    finally:
-        pool.close()
+    converted = ConvertedMembers(pool, jobs_for(path, tmp_path, names), "events", 1)
+    next(iter(converted.batches(FIRST)))
+    workers = [worker.process for worker in pool._workers]
+    converted.close()
+    assert all(process.poll() is not None for process in workers)
+    again = ConvertedMembers(pool, jobs_for(path, tmp_path, names[:1]), "events", 1)
+    assert sum(b.count for b in again.batches(FIRST)) == 1000
 
 
-def test_a_gzip_file_is_converted_like_an_archive_member(tmp_path: Path) -> None:
+def test_a_gzip_file_is_converted_like_an_archive_member(tmp_path: Path, pool: ConvertPool) -> None:
     lines = [orjson.dumps(event) for event in DATA.events_in_hour(FIRST)][:10]
     source = tmp_path / "829528_2026-11-01_0#0.json.gz"
     source.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
-    pool = ConvertPool()
-    try:
-        converted = ConvertedMembers(pool, [(FIRST, Job(tmp_path / "out", file=source))], "events", 7)
-        printed = b"".join(printed_bytes(batch) for batch in converted.batches(FIRST))
-    finally:
-        pool.close()
+    converted = ConvertedMembers(pool, [(FIRST, Job(tmp_path / "out", file=source))], "events", 7)
+    printed = b"".join(printed_bytes(batch) for batch in converted.batches(FIRST))
     assert printed == record_messages(lines, "events", 7)
     assert io.BytesIO(printed).read().count(b"\n") == 10
 
