@@ -37,8 +37,7 @@ class Job:
 
     def line(self, stream: str, emitted_at: int) -> bytes:
         job = {"archive": self.archive, "member": self.member, "file": self.file, "out": self.out}
-        job = {key: str(value) if value is not None else None for key, value in job.items()}
-        return orjson.dumps({**job, "stream": stream, "emitted_at": emitted_at}) + b"\n"
+        return orjson.dumps({**job, "stream": stream, "emitted_at": emitted_at}, default=str) + b"\n"  # paths as text
 
 
 class _Worker:
