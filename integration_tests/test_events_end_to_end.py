@@ -136,7 +136,7 @@ def test_a_remembered_window_grows_back_after_a_day_without_a_split(server: Fake
 def test_a_slow_export_logs_progress_while_the_connector_waits(
     server: FakeAmplitude, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("source_amplitude.export.progress.PROGRESS_LOG_SECONDS", 0.1)
+    monkeypatch.setattr("source_amplitude.pipeline.progress.PROGRESS_LOG_SECONDS", 0.1)
     server.add_fault(Fault(path="/api/2/export", kind="delay", delay_seconds=0.5))
     output = sync(server, now_for_last_hour(FIRST + timedelta(hours=2)))
     progress = [m.log.message for m in output.logs if "waiting since" in m.log.message]

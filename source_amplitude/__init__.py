@@ -1,5 +1,5 @@
 """source-amplitude. `SourceAmplitude` is imported on first use, so that the conversion workers
-(export/convert_worker.py), which import submodules of this package, do not load airbyte-cdk."""
+(pipeline/convert_worker.py), which import submodules of this package, do not load airbyte-cdk."""
 
 from typing import Any
 

@@ -144,7 +144,7 @@ def orphaned_conversion_workers(wait_seconds: float = 5.0) -> list[int]:
                 args = cmdline.read_bytes().split(b"\0")
             except OSError:
                 continue
-            worker = b"source_amplitude.export.convert_worker" in args and args[-2:-1] and args[-2].isdigit()
+            worker = b"source_amplitude.pipeline.convert_worker" in args and args[-2:-1] and args[-2].isdigit()
             if worker and not Path(f"/proc/{int(args[-2])}").exists():
                 orphans.append(int(cmdline.parent.name))
         if not orphans or time.monotonic() > deadline:

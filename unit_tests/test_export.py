@@ -16,7 +16,6 @@ import pytest
 from source_amplitude.export.archive import (
     ArchiveError,
     ArchiveReader,
-    NotEnoughDisk,
     Plan,
     archive_members,
     save_response,
@@ -24,6 +23,7 @@ from source_amplitude.export.archive import (
 )
 from source_amplitude.export.hours import UnexpectedMemberName, last_complete_hour, member_hour
 from source_amplitude.parsers.events import parse_line, record_messages, rfc3339
+from source_amplitude.pipeline.scratch import NotEnoughDisk
 from test_support.hours import at
 from test_support.recordings import recorded_path
 

@@ -96,8 +96,8 @@ class S3Store:
         try:
             body = self.client.get_object(Bucket=self.source.bucket, Key=obj.uri)["Body"]
             for chunk in body.iter_chunks(CHUNK_BYTES):
+                on_chunk(len(chunk))  # first: it may stop the download (a closed read)
                 sink.write(chunk)
-                on_chunk(len(chunk))
         except (ClientError, BotoCoreError) as error:
             raise _store_error(error, f"reading {self.source.location(obj.uri)}") from None
 

@@ -3,12 +3,8 @@ second thread (zlib releases the GIL) while the caller parses."""
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
-import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -19,87 +15,15 @@ from typing import IO, Optional, Union
 
 import requests
 
-from source_amplitude.export.gzip_lines import ArchiveError as ArchiveError  # raised here too
-from source_amplitude.export.gzip_lines import gzip_line_batches
 from source_amplitude.export.hours import member_hour
+from source_amplitude.pipeline.gzip_lines import ArchiveError as ArchiveError  # raised here too
+from source_amplitude.pipeline.gzip_lines import gzip_line_batches
+from source_amplitude.pipeline.scratch import DiskBudget
 
 DOWNLOAD_CHUNK_BYTES = 1 << 20
 QUEUE_BATCHES = 4  # memory bound of the read-ahead: QUEUE_BATCHES x LINES_PER_BATCH lines (~8 MB)
-DISK_HEADROOM_BYTES = 256 << 20
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # a zip with no entries starts with its end-of-central-directory record
-
-
-class NotEnoughDisk(Exception):
-    pass
-
-
-EXPORT_DIR_PREFIX = "amplitude-export-"
-OWNER_FILE = "owner.pid"
-STALE_UNOWNED_SECONDS = 24 * 3600
-
-
-def new_export_dir() -> Path:
-    """A temporary directory for one export, marked with this process's id so that a later run can tell it was left
-    by a killed process (remove_stale_export_dirs)."""
-    directory = Path(tempfile.mkdtemp(prefix=EXPORT_DIR_PREFIX))
-    (directory / OWNER_FILE).write_text(str(os.getpid()))
-    return directory
-
-
-def remove_stale_export_dirs() -> int:
-    """Remove export directories whose process is gone (a SIGKILL leaves them behind). Returns how many."""
-    removed = 0
-    for directory in Path(tempfile.gettempdir()).glob(f"{EXPORT_DIR_PREFIX}*"):
-        try:
-            owner = int((directory / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            owner = None
-        if owner is None:
-            try:
-                stale = time.time() - directory.stat().st_mtime > STALE_UNOWNED_SECONDS  # written by 0.1
-            except OSError:
-                continue
-        else:
-            stale = not _process_alive(owner)
-        if stale:
-            shutil.rmtree(directory, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class DiskBudget:
-    """Free temporary disk shared by the downloads in flight: each one reserves its Content-Length first, so that
-    two concurrent exports cannot both count the same free space."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._reserved = 0
-
-    def reserve(self, size: int, directory: Path) -> None:
-        with self._lock:
-            free = shutil.disk_usage(directory).free
-            if size + self._reserved + DISK_HEADROOM_BYTES > free:
-                others = f", {self._reserved / 1e9:.2f} GB of it held by downloads in flight" if self._reserved else ""
-                raise NotEnoughDisk(
-                    f"the export needs {size / 1e9:.2f} GB of temporary disk in {directory} "
-                    f"but only {free / 1e9:.2f} GB are free{others}"
-                )
-            self._reserved += size
-
-    def release(self, size: int) -> None:
-        with self._lock:
-            self._reserved -= size
 
 
 def save_response(
@@ -120,10 +44,10 @@ def save_response(
         size = 0
         with path.open("wb") as out:
             for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
+                if on_chunk:  # first: it may stop the download (a closed read) before the chunk is written
+                    on_chunk(len(chunk))
                 out.write(chunk)
                 size += len(chunk)
-                if on_chunk:
-                    on_chunk(len(chunk))
     finally:
         if expected is not None:
             budget.release(expected)
@@ -263,8 +187,3 @@ class GzipFileReader(ArchiveReader):
 
     def _members(self) -> AbstractContextManager[Callable[[str], IO[bytes]]]:
         return nullcontext(lambda name: (self._path.parent / name).open("rb"))
-
-
-def remove_quietly(path: Optional[Path]) -> None:
-    if path is not None:
-        shutil.rmtree(path, ignore_errors=True)

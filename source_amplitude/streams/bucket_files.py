@@ -27,13 +27,14 @@ from source_amplitude.bucket.state import BucketState, parse_bucket_state
 from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError
 from source_amplitude.errors import future_state_message, unusable_state_message
-from source_amplitude.export.archive import ArchiveError, GzipFileReader, NotEnoughDisk, remove_stale_export_dirs
-from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.export.archive import ArchiveError, GzipFileReader
 from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
 from source_amplitude.export.state import UnusableState
 from source_amplitude.http import JitteredBackoff
 from source_amplitude.parsers.events import parse_line
 from source_amplitude.parsers.merged_ids import merged_id_record
+from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.scratch import NotEnoughDisk, remove_stale_work_dirs
 from source_amplitude.record_batch import RecordBatch
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 
@@ -111,7 +112,7 @@ class BucketFileStream(Stream):
             self.logger.warning(future_state_message(self.name, read, now))
             return
         hours = self._state.hours_to_list(start, self._last_hour)
-        remove_stale_export_dirs()  # left by a killed run of this connector
+        remove_stale_work_dirs()  # left by a killed run of this connector
         self._downloads = ObjectDownloads(self._store, self.logger, download_backoff)
         try:
             for day, day_hours in groupby(hours, key=lambda hour: hour.date()):

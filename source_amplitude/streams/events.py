@@ -9,9 +9,8 @@ the window's last hour (or on any failure)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,17 +43,11 @@ from source_amplitude.errors import (
 from source_amplitude.export.archive import (
     ArchiveError,
     ArchiveReader,
-    DiskBudget,
     Members,
-    NotEnoughDisk,
     archive_members,
-    remove_quietly,
-    remove_stale_export_dirs,
     save_response,
     validate_archive,
 )
-from source_amplitude.export.convert_pool import ConvertedMembers, ConvertPool, Job
-from source_amplitude.export.fetcher import CannotExportHour, Download, ExportFetcher
 from source_amplitude.export.hours import (
     HOUR,
     UnexpectedMemberName,
@@ -63,7 +56,6 @@ from source_amplitude.export.hours import (
     last_complete_hour,
     parse_export_hour,
 )
-from source_amplitude.export.progress import WaitReporter
 from source_amplitude.export.state import (
     LATE_DATA_GRACE_HOURS,
     ExportState,
@@ -72,8 +64,13 @@ from source_amplitude.export.state import (
     missing_partitions,
     parse_export_state,
 )
+from source_amplitude.export.windows import CannotExportHour, Download, ExportWindows
 from source_amplitude.http import AmplitudeStream
 from source_amplitude.parsers.events import parse_line, record_messages
+from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.prefetch import Scope
+from source_amplitude.pipeline.progress import WaitReporter
+from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_quietly, remove_stale_work_dirs
 from source_amplitude.record_batch import RecordBatch
 
 WINDOW_REGROW_HOURS = 24
@@ -130,7 +127,7 @@ class Events(AmplitudeStream):
         self._plan: list[datetime] = []
         self._position: dict[datetime, int] = {}
         self._window: Optional[Window] = None
-        self._fetcher: Optional[ExportFetcher] = None
+        self._fetcher: Optional[ExportWindows] = None
         self._pool = ConvertPool()
         self._disk = DiskBudget()
         self._records_so_far = 0
@@ -299,9 +296,9 @@ class Events(AmplitudeStream):
     def _open_window(self, first: datetime) -> Window:
         self._close_window()
         if self._fetcher is None:
-            remove_stale_export_dirs()  # left by a killed run of this connector
+            remove_stale_work_dirs()  # left by a killed run of this connector
             window_hours = min(self._config.request_time_range_hours, self._exported.window_hours or 10**6)
-            self._fetcher = ExportFetcher(
+            self._fetcher = ExportWindows(
                 self._plan[self._position[first] :],
                 window_hours,
                 self._fetch_window,
@@ -356,7 +353,7 @@ class Events(AmplitudeStream):
             self._fetcher.set_window_hours(grown)
         self.logger.info(f"events: a day of upload hours without a split; export windows grow back to {grown} hours")
 
-    def _fetch_window(self, first: datetime, last: datetime, directory: Path, cancelled: threading.Event) -> Download:
+    def _fetch_window(self, first: datetime, last: datetime, directory: Path, scope: Scope) -> Download:
         """One export request, to disk, checked; runs on a fetcher thread. Broken downloads are retried here; a
         400/504 raises RequestWindowSplitRequiredException for the fetcher to split the window."""
         params = {"start": export_hour(first), "end": export_hour(last)}
@@ -370,7 +367,7 @@ class Events(AmplitudeStream):
                     response = self.send(params)
                     if self.skipped(response):  # the policy's 404: no data in this window
                         return Download(first, last, directory, None, {}, 0, time.monotonic() - started)
-                    size = save_response(response, archive, progress.add, self._disk)
+                    size = save_response(response, archive, _checking(scope, progress.add), self._disk)
                 validate_archive(archive)
                 members = self._members(archive, params)
                 return Download(first, last, directory, archive, members, size, time.monotonic() - started)
@@ -387,8 +384,7 @@ class Events(AmplitudeStream):
                 self.logger.warning(
                     f"events: broken download of {params['start']}..{params['end']} ({error}); retry in {wait:.1f} s"
                 )
-                if cancelled.wait(wait):
-                    raise
+                scope.wait(wait)
 
             except UnexpectedMemberName as error:
                 remove_quietly(directory)
@@ -428,6 +424,16 @@ class Events(AmplitudeStream):
             to_read[hour] = frozenset(members.get(hour, {})) - self._exported.delivered(hour)
             hour += HOUR
         return to_read
+
+
+def _checking(scope: Scope, on_chunk: Callable[[int], None]) -> Callable[[int], None]:
+    """`on_chunk`, after checking that the read is still open: a closed read stops the download within a chunk."""
+
+    def checked(size: int) -> None:
+        scope.check()
+        on_chunk(size)
+
+    return checked
 
 
 def _numbers(partitions: Iterable[int]) -> str:

@@ -1,5 +1,5 @@
 """A conversion worker process: gzip members of Amplitude's export (in a zip, or a file) -> files of Airbyte RECORD
-messages, the per-record work of the raw-events fast path, done on another core (export/convert_pool.py).
+messages, the per-record work of the raw-events fast path, done on another core (pipeline/convert_pool.py).
 
 Protocol, one JSON object a line: a job on stdin {"archive": zip path or null, "member": member name or null,
 "file": gzip path or null, "out": output path, "stream": name, "emitted_at": ms}; an answer on stdout
@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import orjson
 
-from source_amplitude.export.gzip_lines import ArchiveError, gzip_line_batches
 from source_amplitude.parsers.events import record_messages
+from source_amplitude.pipeline.gzip_lines import ArchiveError, gzip_line_batches
 
 PR_SET_PDEATHSIG = 1
 # JSON lines inflate ~8x: 128 KB of gzip is ~1,000 events, so each batch (and the worker's memory) stays small.

@@ -21,7 +21,7 @@ from typing import IO, Optional
 
 import orjson
 
-from source_amplitude.export.archive import ArchiveError
+from source_amplitude.pipeline.gzip_lines import ArchiveError
 from source_amplitude.record_batch import FileSlice, RecordBatch
 
 CONVERT_WORKERS = 2
@@ -43,7 +43,7 @@ class Job:
 class _Worker:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "source_amplitude.export.convert_worker", str(os.getpid())],
+            [sys.executable, "-m", "source_amplitude.pipeline.convert_worker", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -1,0 +1,159 @@
+"""The Export API's part of the events pipeline: upload hours grouped into windows, each window one export request
+downloaded ahead of reading (pipeline/prefetch.py), and a window that Amplitude refuses (400: over 4 GB; 504: timed
+out) split in halves, in order, inside the same job. At most `concurrency` windows are alive at once, the one being
+read included, so at most that many are on disk. A 429 lowers the number for the rest of the sync."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Optional
+
+from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
+
+from source_amplitude.export.archive import Members
+from source_amplitude.export.hours import HOUR, export_hour
+from source_amplitude.pipeline.prefetch import Prefetch, Scope
+from source_amplitude.pipeline.scratch import remove_quietly
+
+
+@dataclass
+class Download:
+    """One export request's answer, on disk and checked (or no data: a 404)."""
+
+    first: datetime
+    last: datetime
+    directory: Optional[Path]
+    archive: Optional[Path]  # None: Amplitude has no data for the window (yet)
+    members: Members
+    size_bytes: int
+    seconds: float  # from the request to the checked archive
+    split_to: Optional[int] = None  # the window size that worked, when Amplitude refused a larger one
+
+    @property
+    def hours(self) -> int:
+        return int((self.last - self.first) / HOUR) + 1
+
+    def discard(self) -> None:
+        remove_quietly(self.directory)
+        self.directory = None
+
+
+# One request for (first, last) into `directory`, its broken-download retries included (checking `scope` on every
+# chunk and between retries, so that a closed read stops it at once).
+FetchWindow = Callable[[datetime, datetime, Path, Scope], Download]
+
+
+class CannotExportHour(Exception):
+    def __init__(self, hour: datetime, detail: str) -> None:
+        super().__init__(f"upload hour {export_hour(hour)}: {detail}")
+        self.hour = hour
+        self.detail = detail
+
+
+class WindowPlan:
+    """The plan's hours in windows of at most `window_hours` consecutive hours; the size may change between windows
+    (after a split, or when a remembered size grows back)."""
+
+    def __init__(self, plan: list[datetime], window_hours: int) -> None:
+        self._plan = plan
+        self.window_hours = window_hours
+        self._index = 0
+
+    def __iter__(self) -> Iterator[tuple[datetime, datetime]]:
+        return self
+
+    def __next__(self) -> tuple[datetime, datetime]:
+        if self._index >= len(self._plan):
+            raise StopIteration
+        first = last = self._plan[self._index]
+        self._index += 1
+        while (
+            self._index < len(self._plan)
+            and self._plan[self._index] == last + HOUR
+            and last - first < timedelta(hours=self.window_hours - 1)
+        ):
+            last = self._plan[self._index]
+            self._index += 1
+        return first, last
+
+
+class ExportWindows:
+    """The windows' downloads in hour order, fetched ahead (at most `concurrency` alive)."""
+
+    def __init__(
+        self,
+        plan: list[datetime],
+        window_hours: int,
+        fetch: FetchWindow,
+        concurrency: int,
+        logger: logging.Logger,
+    ) -> None:
+        self._windows = WindowPlan(plan, window_hours)
+        self._fetch = fetch
+        self._concurrency = concurrency
+        self._logger = logger
+        self._lock = threading.Lock()
+        self._prefetch: Prefetch[tuple[datetime, datetime], list[Download]] = Prefetch(
+            self._windows, self._download_window, lambda: self._concurrency, "export"
+        )
+        self._ready: deque[Download] = deque()  # the current window's downloads (after a split) not handed out yet
+
+    def set_window_hours(self, window_hours: int) -> None:
+        """The size of the windows not requested yet."""
+        self._windows.window_hours = window_hours
+
+    def lower_concurrency(self) -> Optional[int]:
+        """After a 429: one request fewer in flight from now on (not below 1). Returns the new number, if lowered.
+        Called from the job threads."""
+        with self._lock:
+            if self._concurrency <= 1:
+                return None
+            self._concurrency -= 1
+            return self._concurrency
+
+    def next_download(self) -> Download:
+        """The next download in hour order, once it is on disk and checked. The caller has finished with (and
+        discarded) the previous one. Raises what the job met (CannotExportHour, a failed download...)."""
+        if not self._ready:
+            downloads = self._prefetch.next()
+            if downloads is None:
+                raise LookupError("no upload hour left in the plan")
+            self._ready.extend(downloads)
+        return self._ready.popleft()
+
+    def close(self) -> None:
+        """Cancel the requests in flight (each stops within a chunk) and remove every download of this read."""
+        self._prefetch.close()
+        self._ready.clear()
+
+    def _download_window(self, window: tuple[datetime, datetime], scope: Scope) -> list[Download]:
+        """One window: its request, and its halves in order when Amplitude refuses it."""
+        ranges: deque[tuple[datetime, datetime, bool]] = deque([(*window, False)])
+        downloads = []
+        while ranges:
+            scope.check()
+            first, last, from_split = ranges.popleft()
+            directory = scope.new_directory()
+            try:
+                download = self._fetch(first, last, directory, scope)
+            except RequestWindowSplitRequiredException as split:
+                remove_quietly(directory)
+                if first == last:
+                    raise CannotExportHour(first, split.error_message or "refused") from split
+                half = (int((last - first) / HOUR) + 1) // 2
+                middle = first + timedelta(hours=half - 1)
+                ranges.extendleft([(middle + HOUR, last, True), (first, middle, True)])
+                self._logger.info(f"events: {split.error_message}; retrying with {half}-hour windows")
+                continue
+            if from_split:
+                download.split_to = download.hours
+            if download.archive is None:
+                download.discard()
+            downloads.append(download)
+        return downloads

@@ -1,0 +1,93 @@
+"""Temporary disk of a read: directories marked with their process, and one budget shared by every download and
+converted file in flight."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+DISK_HEADROOM_BYTES = 256 << 20
+WORK_DIR_PREFIX = "amplitude-export-"
+OWNER_FILE = "owner.pid"
+STALE_UNOWNED_SECONDS = 24 * 3600
+
+
+class NotEnoughDisk(Exception):
+    pass
+
+
+def new_work_dir() -> Path:
+    """A temporary directory for one download, marked with this process's id so that a later run can tell it was
+    left by a killed process (remove_stale_work_dirs)."""
+    directory = Path(tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
+    (directory / OWNER_FILE).write_text(str(os.getpid()))
+    return directory
+
+
+def remove_stale_work_dirs() -> int:
+    """Remove work directories whose process is gone (a SIGKILL leaves them behind). Returns how many."""
+    removed = 0
+    for directory in Path(tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*"):
+        try:
+            owner = int((directory / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            owner = None
+        if owner is None:
+            try:
+                stale = time.time() - directory.stat().st_mtime > STALE_UNOWNED_SECONDS  # written by 0.1
+            except OSError:
+                continue
+        else:
+            stale = not _process_alive(owner)
+        if stale:
+            shutil.rmtree(directory, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_quietly(path: Optional[Path]) -> None:
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class DiskBudget:
+    """Free temporary disk shared by everything of a read that is on disk at once (downloads in flight, converted
+    files): each reserves its size first, so that two of them cannot both count the same free space."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reserved = 0
+
+    def fits(self, size: int, directory: Path) -> bool:
+        with self._lock:
+            return size + self._reserved + DISK_HEADROOM_BYTES <= shutil.disk_usage(directory).free
+
+    def reserve(self, size: int, directory: Path) -> None:
+        with self._lock:
+            free = shutil.disk_usage(directory).free
+            if size + self._reserved + DISK_HEADROOM_BYTES > free:
+                others = f", {self._reserved / 1e9:.2f} GB of it held by files in flight" if self._reserved else ""
+                raise NotEnoughDisk(
+                    f"the export needs {size / 1e9:.2f} GB of temporary disk in {directory} "
+                    f"but only {free / 1e9:.2f} GB are free{others}"
+                )
+            self._reserved += size
+
+    def release(self, size: int) -> None:
+        with self._lock:
+            self._reserved -= size
