@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import re
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +44,8 @@ from source_amplitude.record_batch import FileSlice, RecordBatch
 
 Output = Union[str, bytes, FileSlice]
 READ_LOG_LINE = re.compile(r"^Read (\d+) records from (.+) stream$")  # AbstractSource._read_stream's summary
+FINISHED_SYNCING = "Finished syncing "  # AbstractSource.read, in a `finally`
+RUNTIMES_REPORT = "SourceAmplitude runtimes:"  # AbstractSource.read: timer.report()
 
 
 class BatchingEntrypoint(AirbyteEntrypoint):
@@ -88,13 +91,19 @@ def serialize(message: Union[AirbyteMessage, RecordBatch]) -> Output:
 
 class _BatchedRecordCounts(logging.Filter):
     """Adds the records inside batches to the CDK's "Read N records from S stream" line (it counted each batch as
-    one record)."""
+    one record); drops "Finished syncing S" while a sync is being interrupted (it did not finish), and the CDK's
+    runtimes report."""
 
     def __init__(self, extra_records: Counter[str]) -> None:
         super().__init__()
         self._extra = extra_records
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(FINISHED_SYNCING):
+            stopping = sys.exc_info()[0]  # the CDK logs it in a `finally`, also while an interruption propagates
+            return stopping is None or not issubclass(stopping, (KeyboardInterrupt, GeneratorExit))
+        if isinstance(record.msg, str) and record.msg.startswith(RUNTIMES_REPORT):
+            return False  # the CDK's cumulative timings after every stream: for its developers, not our users
         match = READ_LOG_LINE.match(str(record.msg)) if isinstance(record.msg, str) else None
         if match and self._extra[match.group(2)]:
             record.msg = (

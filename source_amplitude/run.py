@@ -1,24 +1,29 @@
-"""Console entry point `source-amplitude`: the CDK's entry point, plus two things only this program does:
-config errors from our own parser (they name the field and the fix), and the raw-events fast path, which prints
-RecordBatch payloads as they are (cdk_internals.BatchingEntrypoint)."""
+"""Console entry point `source-amplitude`: the CDK's entry point, plus three things only this program does:
+config errors from our own parser (they name the field and the fix); the raw-events fast path, which prints
+RecordBatch payloads as they are (cdk_internals.BatchingEntrypoint); and a prompt, quiet stop on SIGINT, SIGTERM or
+a closed stdout, which closes everything the read holds and says in one line where the next sync resumes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
 import sys
+from collections.abc import Generator, Iterable
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, NoReturn, Optional
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.models import ConnectorSpecification
+from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, ConnectorSpecification, Level, Type
 
-from source_amplitude.cdk_internals import BatchingEntrypoint
+from source_amplitude.cdk_internals import BatchingEntrypoint, Output
 from source_amplitude.config import parse_config
 from source_amplitude.record_batch import FileSlice
 from source_amplitude.source import SourceAmplitude
 
-Output = Union[str, bytes, FileSlice]
+INTERRUPT_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as a shell reports them
+BROKEN_PIPE_EXIT_CODE = 141  # 128 + SIGPIPE
 
 
 class AmplitudeEntrypoint(BatchingEntrypoint):
@@ -28,22 +33,72 @@ class AmplitudeEntrypoint(BatchingEntrypoint):
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM (the platform's cancel, a pod being stopped): raised on the main thread, wherever it is."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+def raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
 def run() -> None:
+    for signum in INTERRUPT_EXIT_CODES:
+        signal.signal(signum, raise_interrupted)
     source = SourceAmplitude(emit_batches=True)
     entrypoint = AmplitudeEntrypoint(source)
     parsed = entrypoint.parse_args(sys.argv[1:])
     text, binary = sys.stdout, sys.stdout.buffer
-    for output in entrypoint.run(parsed):
-        if isinstance(output, bytes):
-            text.flush()  # log lines printed by the CDK's logger go through the text layer: keep the order
-            binary.write(output)
-        elif isinstance(output, FileSlice):
-            text.flush()
-            binary.flush()
-            write_slice(binary, output)
-        else:
-            text.write(output if output.endswith("\n") else output + "\n")
-    text.flush()
+    outputs = entrypoint.run(parsed)
+    output: Optional[Output] = None  # the output being written, until it is whole
+    try:
+        for output in outputs:
+            if isinstance(output, bytes):
+                text.flush()  # log lines printed by the CDK's logger go through the text layer: keep the order
+                binary.write(output)
+            elif isinstance(output, FileSlice):
+                text.flush()
+                binary.flush()
+                write_slice(binary, output)
+            else:
+                text.write(output if output.endswith("\n") else output + "\n")
+            output = None
+        text.flush()
+    except KeyboardInterrupt as interrupted:
+        name = interrupted.signal_name if isinstance(interrupted, Interrupted) else "SIGINT"
+        if output is not None:  # cut off mid-line: end that line, so that the next one is a message of its own
+            with contextlib.suppress(OSError, ValueError):
+                text.flush()
+                binary.write(b"\n")
+        stop(source, outputs, INTERRUPT_EXIT_CODES[signal.Signals[name]], f"Interrupted by {name}")
+    except BrokenPipeError:  # `read | head`: whoever read stdout is gone; nothing more can be said there
+        os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
+        stop(source, outputs, BROKEN_PIPE_EXIT_CODE, None)
+
+
+def stop(source: SourceAmplitude, outputs: Iterable[Output], exit_code: int, reason: Optional[str]) -> NoReturn:
+    """Close every download, worker process and temporary directory of the read, say in one line what was
+    interrupted and where the next sync resumes, and exit now: a request still waiting for Amplitude's first byte
+    cannot be interrupted from Python, so the process does not wait for it (it writes nothing more)."""
+    for signum in INTERRUPT_EXIT_CODES:
+        signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+    if isinstance(outputs, Generator):
+        outputs.close()  # GeneratorExit through the read: each stream closes what it holds
+    stopped = source.close()
+    if reason is not None:
+        detail = "; ".join(stopped) or "no stream was reading"
+        message = (
+            f"{reason}: {detail}. Every record before the last STATE message is complete; the next sync with that "
+            "state resumes there."
+        )
+        log = AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.WARN, message=message))
+        with contextlib.suppress(OSError):
+            sys.stdout.write(AirbyteEntrypoint.airbyte_message_to_string(log) + "\n")
+            sys.stdout.flush()
+    os._exit(exit_code)
 
 
 def write_slice(out: BinaryIO, part: FileSlice) -> None:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
 from airbyte_cdk.sources.streams import Stream
@@ -20,7 +20,7 @@ from source_amplitude.check import check_connection
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config
 from source_amplitude.http import dashboard_budget
 from source_amplitude.state_input import state_messages
-from source_amplitude.streams.bucket_files import BucketEvents, MergedIds
+from source_amplitude.streams.bucket_files import BucketEvents, BucketFileStream, MergedIds
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
@@ -32,6 +32,12 @@ class SourceAmplitude(BatchingSource):
     def __init__(self, now: Optional[datetime] = None, emit_batches: bool = False) -> None:
         self._now = now  # tests freeze time here; otherwise "now" is read once per command
         self._emit_batches = emit_batches  # only run.py's entry point knows how to print RecordBatch
+        self._readers: list[Union[Events, BucketFileStream]] = []  # what close() closes
+
+    def close(self) -> list[str]:
+        """Close the downloads, worker processes and temporary directories every events stream of this run holds
+        (an interrupted sync); returns what each was doing and its last checkpoint."""
+        return [said for stream in self._readers if (said := stream.stop_reading())]
 
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
         return parse_config(config, self._now_utc(), os.environ)
@@ -95,10 +101,14 @@ class SourceAmplitude(BatchingSource):
 
     def _events_streams(self, parsed: AmplitudeConfig, now: datetime) -> list[Stream]:
         source, store = parsed.events_source, self._store(parsed)
+        readers: list[Union[Events, BucketFileStream]]
         if store is None or not isinstance(source, BucketSource):
-            return [Events(parsed, now, self._emit_batches)]
-        merged_ids = [MergedIds(parsed, source, store, now)] if source.org_id else []
-        return [BucketEvents(parsed, source, store, now, self._emit_batches), *merged_ids]
+            readers = [Events(parsed, now, self._emit_batches)]
+        else:
+            merged_ids = [MergedIds(parsed, source, store, now)] if source.org_id else []
+            readers = [BucketEvents(parsed, source, store, now, self._emit_batches), *merged_ids]
+        self._readers.extend(readers)
+        return list(readers)
 
     @staticmethod
     def _store(parsed: AmplitudeConfig) -> Optional[ObjectStore]:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -113,6 +114,45 @@ def run_connector_until(
             break
     process.stdout.close()
     return Run(process.wait(), messages, "", "")
+
+
+@dataclass
+class Stopped(Run):
+    seconds_to_exit: float  # from the signal to the process's exit
+
+
+def run_connector_and_signal(
+    args: list[str],
+    tmp_path: Path,
+    base_url: Optional[str],
+    signum: int,
+    when: Callable[[list[dict[str, Any]]], bool],
+    **files_and_options: Any,
+) -> Stopped:
+    """Run the connector and send it `signum` as soon as `when(messages so far)` holds, as the platform's cancel or
+    a Ctrl-C would; then read what it prints until it exits."""
+    command, env = connector_command(args, tmp_path, base_url, **files_and_options)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    messages: list[dict[str, Any]] = []
+    lines: list[bytes] = []
+    signalled: Optional[float] = None
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith(b"{"):
+            try:
+                messages.append(json.loads(line))
+            except ValueError:  # a line cut off by the signal: the platform skips it (it is no message)
+                continue
+        if signalled is None and when(messages):
+            process.send_signal(signum)
+            signalled = time.monotonic()
+    exit_code = process.wait(timeout=60)
+    ended = time.monotonic()
+    stderr = process.stderr.read().decode(errors="replace")
+    assert signalled is not None, "the condition never held"
+    stdout = b"".join(lines).decode(errors="replace")
+    return Stopped(exit_code, messages, stdout, stderr, ended - signalled)
 
 
 def events_catalog() -> dict[str, Any]:

@@ -57,6 +57,7 @@ def die_with_parent(parent: int) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the connector stops us
     if len(sys.argv) > 1:
         die_with_parent(int(sys.argv[1]))
     answers = sys.stdout.buffer

@@ -69,6 +69,7 @@ class BucketFileStream(Stream):
         self._last_hour = floor_hour(now) - HOUR  # files land minutes after their hour; late ones are listed again
         self._state = BucketState()
         self._downloads: Optional[ObjectDownloads] = None
+        self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
         super().__init__()
 
     @property
@@ -119,6 +120,7 @@ class BucketFileStream(Stream):
                 yield from self._day_slices(day, list(day_hours))
         finally:
             self._close_downloads()
+            self._doing = None
 
     def _day_slices(self, day: date, hours: list[datetime]) -> Iterator[Mapping[str, Any]]:
         listing = by_hour(self.layout, self._list(day), set(hours))
@@ -173,7 +175,9 @@ class BucketFileStream(Stream):
         hour = parse_export_hour(stream_slice["hour"])
         try:
             if "object" in stream_slice:
+                self._doing = f"downloading {self._source.location(stream_slice['object'])}"
                 downloaded = self._next_download(stream_slice["object"])
+                self._doing = f"reading {self._source.location(stream_slice['object'])}"
                 try:
                     yield from self._read_object(downloaded, hour)
                 finally:
@@ -184,6 +188,18 @@ class BucketFileStream(Stream):
             raise
         if stream_slice["ends_hour"]:
             self._state = self._state.after_hour(hour, self._now)
+        self._doing = f"listing or reading after upload hour {export_hour(hour)}"
+
+    def stop_reading(self) -> Optional[str]:
+        """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
+        doing = self._doing
+        self._close_downloads()
+        self._doing = None
+        if doing is None:
+            return None
+        cursor = self._state.cursor
+        checkpoint = f"upload hour {export_hour(cursor)}" if cursor else "none yet (the next sync starts at start_date)"
+        return f"{self.name} was {doing}; its last checkpoint: {checkpoint} and the objects read in its state"
 
     def _next_download(self, key: str) -> Downloaded:
         assert self._downloads is not None

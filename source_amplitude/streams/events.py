@@ -132,6 +132,7 @@ class Events(AmplitudeStream):
         self._disk = DiskBudget()
         self._records_so_far = 0
         self._hours_so_far = 0
+        self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
         super().__init__(config)
 
     @property
@@ -164,6 +165,7 @@ class Events(AmplitudeStream):
             read, now = f"upload hour {export_hour(cursor)}", f"now ({self._now:%Y-%m-%dT%H:%MZ})"
             self.logger.warning(future_state_message(self.name, read, now))
             return
+        self._doing = "planning the upload hours to read"
         self._plan = self._exported.hours_to_read(start, self._last_hour)
         self._position = {hour: index for index, hour in enumerate(self._plan)}
         pending = [hour for hour in self._plan if hour in self._exported.pending]
@@ -185,7 +187,12 @@ class Events(AmplitudeStream):
         assert stream_slice is not None
         hour = parse_export_hour(stream_slice["hour"])
         try:
-            window = self._window if self._window and self._window.covers(hour) else self._open_window(hour)
+            if not (self._window and self._window.covers(hour)):
+                self._doing = f"waiting for Amplitude's export of upload hour {export_hour(hour)} on"
+                self._open_window(hour)
+            window = self._window
+            assert window is not None
+            self._doing = f"reading upload hour {export_hour(hour)}"
             yield from self._hour_records(window, hour)
         except BaseException:
             self._close_window()
@@ -198,6 +205,19 @@ class Events(AmplitudeStream):
         self._hours_so_far += 1
         if hour == window.last:
             yield from self._finish_window(window)
+        self._doing = None if hour == self._plan[-1] else f"between upload hours {export_hour(hour)} and the next"
+
+    def stop_reading(self) -> Optional[str]:
+        """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
+        doing = self._doing
+        self._close_window()
+        self._close_fetcher()
+        self._doing = None
+        if doing is None:
+            return None
+        cursor = self._exported.cursor
+        checkpoint = f"upload hour {export_hour(cursor)}" if cursor else "none yet (the next sync starts at start_date)"
+        return f"{self.name} was {doing}; its last checkpoint: {checkpoint}"
 
     def _report(self, outcome: HourOutcome, emitted: frozenset[int]) -> None:
         hour = export_hour(outcome.hour)
