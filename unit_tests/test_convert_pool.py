@@ -38,7 +38,7 @@ def archive(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Path:
 
 @pytest.fixture
 def pool() -> Iterator[ConvertPool]:
-    workers = ConvertPool()
+    workers = ConvertPool(workers=2)  # whatever the machine's CPUs
     yield workers
     workers.close()
 
@@ -156,3 +156,19 @@ def test_write_slice_copies_in_the_kernel_to_a_real_file_and_keeps_the_order(tmp
         write_slice(out, FileSlice(converted, 10, 999_980))
         out.write(b"after\n")
     assert (tmp_path / "stdout").read_bytes() == b"before\n" + (b"0123456789" * 100_000)[10:999_990] + b"after\n"
+
+
+def test_workers_follow_the_usable_cpus_and_none_on_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from source_amplitude.pipeline import cpus
+
+    assert [cpus.conversion_workers(n) for n in (1, 2, 3, 8)] == [0, 2, 3, 8]
+    cpu_max = tmp_path / "cpu.max"
+    monkeypatch.setattr(cpus, "CGROUP_V2_CPU_MAX", cpu_max)
+    monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
+    for written, expected in (("max 100000", 4), ("100000 100000", 1), ("150000 100000", 1), ("250000 100000", 2)):
+        cpu_max.write_text(written)
+        assert cpus.usable_cpus() == expected, written
+    monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda _: {0})
+    cpu_max.write_text("max 100000")
+    assert cpus.usable_cpus() == 1
+    assert not ConvertPool(workers=cpus.conversion_workers(cpus.usable_cpus())).enabled

@@ -1,5 +1,5 @@
 """The raw-events fast path on more than one core. Parsing, reshaping and serializing a million events takes one
-core ~12 s (py-spy: orjson parse 6 s, timestamps 3 s, serialize 3 s); CONVERT_WORKERS worker processes
+core ~12 s (py-spy: orjson parse 6 s, timestamps 3 s, serialize 3 s); one worker process per usable CPU (cpus.py)
 (convert_worker.py) do it for whole gzip members at once, each writing RECORD messages to a file in the member's
 temporary directory, while this process only copies finished files to stdout, in order. Jobs are handed out
 round-robin and each worker answers in order, so answers come back in submission order.
@@ -21,10 +21,10 @@ from typing import IO, Optional
 
 import orjson
 
+from source_amplitude.pipeline.cpus import conversion_workers, usable_cpus
 from source_amplitude.pipeline.gzip_lines import ArchiveError
 from source_amplitude.record_batch import FileSlice, RecordBatch
 
-CONVERT_WORKERS = 2
 JOBS_AHEAD = 3  # members converted ahead of the one being printed: bounds the disk the output files take
 
 
@@ -64,10 +64,15 @@ class _Worker:
 
 
 class ConvertPool:
-    def __init__(self, workers: int = CONVERT_WORKERS) -> None:
-        self._size = workers
+    def __init__(self, workers: Optional[int] = None) -> None:
+        self._size = conversion_workers(usable_cpus()) if workers is None else workers
         self._workers: list[_Worker] = []
         self._next = 0
+
+    @property
+    def enabled(self) -> bool:
+        """False on one CPU: the caller converts in-process."""
+        return self._size > 0
 
     def submit(self, job: Job, stream: str, emitted_at: int) -> int:
         """Hands the job to the next worker; returns that worker's index, to read the answer from."""

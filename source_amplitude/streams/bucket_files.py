@@ -31,7 +31,7 @@ from source_amplitude.export.archive import ArchiveError, GzipFileReader
 from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
 from source_amplitude.export.state import UnusableState
 from source_amplitude.http import JitteredBackoff
-from source_amplitude.parsers.events import parse_line
+from source_amplitude.parsers.events import parse_line, record_messages
 from source_amplitude.parsers.merged_ids import merged_id_record
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.pipeline.scratch import NotEnoughDisk, remove_stale_work_dirs
@@ -271,6 +271,10 @@ class BucketEvents(BucketFileStream):
         if not self._emit_batches:
             for lines in self.lines(downloaded, hour):
                 yield from map(parse_line, lines)
+            return
+        if not self._pool.enabled:  # one CPU: converted in-process
+            for lines in self.lines(downloaded, hour):
+                yield RecordBatch(self.name, record_messages(lines, self.name, time.time_ns() // 1_000_000), len(lines))
             return
         if self._converted is None:
             self._converted = ConvertedMembers(self._pool, [], self.name, time.time_ns() // 1_000_000)

@@ -343,7 +343,8 @@ class Events(AmplitudeStream):
             self._fetcher.set_window_hours(download.split_to)
         to_read = self._partitions_to_read(download.members, download.first, download.last)
         reader, converted = None, None
-        if download.archive is not None and download.directory is not None and self._emit_batches:
+        on_workers = self._emit_batches and self._pool.enabled  # else in-process (one CPU, or records not batches)
+        if download.archive is not None and download.directory is not None and on_workers:
             jobs = [
                 (hour, Job(download.directory / f"records-{hour:%Y%m%d%H}-{n}", download.archive, name))
                 for hour, parts in to_read.items()
