@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/events_benchmark.py                  # 1,000,000 events, both connectors
     .venv/bin/python bench/events_benchmark.py --events 3000000 --skip-official
+    .venv/bin/python bench/events_benchmark.py --one-cpu          # also both connectors pinned to CPU 0 (taskset)
 
 Starts the fake Amplitude (a separate process) with a deterministic day of events, builds its export archive once
 (cached under bench/.cache), runs each connector's `read` with stdout to a file, samples the RSS of the whole process
@@ -174,6 +175,7 @@ def main() -> int:
     parser.add_argument("--padding-properties", type=int, default=20, help="extra properties: ~1.9 KB per event")
     parser.add_argument("--port", type=int, default=8877)
     parser.add_argument("--skip-official", action="store_true")
+    parser.add_argument("--one-cpu", action="store_true", help="also run both connectors pinned to one CPU")
     parser.add_argument("--official-venv", type=Path, default=Path(tempfile.gettempdir()) / "official-amplitude-venv")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--plot", type=Path, help="draw records/s and RSS over time to this PNG (needs matplotlib)")
@@ -191,10 +193,30 @@ def main() -> int:
             if not args.skip_official:
                 official = ensure_official_venv(args.official_venv)
                 results.append(run_read("official 0.6.19", official, workdir, base_url))
+            if args.one_cpu:
+                pinned = ["taskset", "-c", "0"]  # a pod limited to one CPU
+                one_cpu = [run_read("this, one CPU", [*pinned, *OURS], workdir, base_url)]
+                if not args.skip_official:
+                    one_cpu.append(run_read("official, one CPU", [*pinned, *official], workdir, base_url))
     finally:
         server.terminate()
         server.wait()
 
+    print_table(results)
+    if args.one_cpu:
+        print("\npinned to one CPU (taskset -c 0):")
+        print_table(one_cpu)
+    if args.plot:
+        from plot import draw  # bench/plot.py, beside this script; matplotlib only when drawing
+
+        subtitle = f"{results[0].records:,} events of one upload day, {archive_bytes / 1e6:.0f} MB zipped"
+        draw(results, args.plot, subtitle)
+        print(f"picture: {args.plot}")
+    every = results + (one_cpu if args.one_cpu else [])
+    return 0 if all(r.exit_code == 0 for r in every) else 1
+
+
+def print_table(results: list[Result]) -> None:
     print(
         f"\n{'connector':<26}{'records':>11}{'distinct':>11}{'seconds':>9}{'records/s':>11}{'MB/s out':>10}"
         f"{'peak RSS':>11}{'exit':>6}"
@@ -210,13 +232,6 @@ def main() -> int:
         print(
             f"\nspeed-up: {ratio:.1f}x records/s; peak RSS {results[0].peak_rss_bytes / results[1].peak_rss_bytes:.2f}x"
         )
-    if args.plot:
-        from plot import draw  # bench/plot.py, beside this script; matplotlib only when drawing
-
-        subtitle = f"{results[0].records:,} events of one upload day, {archive_bytes / 1e6:.0f} MB zipped"
-        draw(results, args.plot, subtitle)
-        print(f"picture: {args.plot}")
-    return 0 if all(r.exit_code == 0 for r in results) else 1
 
 
 if __name__ == "__main__":
