@@ -18,7 +18,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after PYTHONPATH, s
 
 
 import source_amplitude
-from integration_tests.test_late_data import FIRST, dataset, late_amplitude, report, run_syncs
+from test_support.late_data import FIRST, dataset, late_amplitude, report, run_syncs
 
 CASES: dict[str, dict[str, Any]] = {
     "on time (2 h)": {},

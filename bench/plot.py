@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from events_benchmark import Result
+
+class Result(Protocol):
+    """What a benchmark run gives the picture (bench/events_benchmark.py's Result)."""
+
+    name: str
+    records_per_second: float
+    rss_samples: list[tuple[float, int]]
 
 COLORS = ("#1f77b4", "#9a9a9a")  # this connector, the official one
 

@@ -14,7 +14,8 @@ from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Sta
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 
-from source_amplitude.bucket.store import ObjectStore, open_store
+from source_amplitude.bucket.clients import open_store
+from source_amplitude.bucket.store import ObjectStore
 from source_amplitude.cdk_internals import BatchingSource
 from source_amplitude.check import check_connection
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config

@@ -9,10 +9,15 @@ from typing import Any
 import pytest
 
 from source_amplitude.bucket.layout import BucketObject, by_hour, events_layout, merged_ids_layout
-from source_amplitude.bucket.state import BucketState, parse_bucket_state
 from source_amplitude.config import ConfigError, ExportApi, GcsSource, S3Source, parse_config
-from source_amplitude.export.state import ExportState, UnusableState, parse_export_state
 from source_amplitude.parsers.merged_ids import epoch_rfc3339, merged_id_record
+from source_amplitude.pipeline.state import (
+    BucketState,
+    ExportState,
+    UnusableState,
+    parse_bucket_state,
+    parse_export_state,
+)
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
 KEYS = {"api_key": "k" * 32, "secret_key": "s" * 32}

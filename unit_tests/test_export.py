@@ -21,8 +21,8 @@ from source_amplitude.export.archive import (
     save_response,
     validate_archive,
 )
-from source_amplitude.export.hours import UnexpectedMemberName, last_complete_hour, member_hour
 from source_amplitude.parsers.events import parse_line, record_messages, rfc3339
+from source_amplitude.pipeline.hours import UnexpectedMemberName, last_complete_hour, member_hour
 from source_amplitude.pipeline.scratch import NotEnoughDisk
 from test_support.hours import at
 from test_support.recordings import recorded_path

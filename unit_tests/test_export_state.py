@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from source_amplitude.export.state import (
+from source_amplitude.pipeline.state import (
     LATE_DATA_GRACE_HOURS,
     STATE_VERSION,
     ExportState,

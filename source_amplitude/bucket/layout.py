@@ -1,4 +1,4 @@
-"""Where Amplitude puts its export files in a bucket, and what their names say (docs/amplitude-api-notes.md §7b).
+"""Where Amplitude puts its export files in a bucket, and what their names say (docs/amplitude-api-notes.md).
 Pure: no I/O.
 
 Events: {prefix}{project}/{project}_{YYYY-MM-DD}_{H}#{n}.json.gz (the GCS doc; the S3 doc names only the file, so the

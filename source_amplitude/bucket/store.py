@@ -7,7 +7,7 @@ from enum import Enum
 from typing import BinaryIO, Protocol
 
 from source_amplitude.bucket.layout import BucketObject
-from source_amplitude.config import BucketSource, GcsSource, S3Source
+from source_amplitude.config import BucketSource
 
 
 class Problem(Enum):
@@ -42,16 +42,3 @@ class ObjectStore(Protocol):
     def read_head(self, obj: BucketObject, size: int) -> bytes:
         """The first `size` bytes (check proves the read permission with it). Raises StoreError."""
         ...
-
-
-def open_store(source: BucketSource) -> ObjectStore:
-    """The client for the configured store. Imported here, not at the top: Export API mode never loads them."""
-    if isinstance(source, S3Source):
-        from source_amplitude.bucket.s3 import S3Store
-
-        return S3Store(source)
-    if isinstance(source, GcsSource):
-        from source_amplitude.bucket.gcs import GcsStore
-
-        return GcsStore(source)
-    raise TypeError(f"not a bucket source: {source!r}")

@@ -15,9 +15,9 @@ from typing import IO, Optional, Union
 
 import requests
 
-from source_amplitude.export.hours import member_hour
 from source_amplitude.pipeline.gzip_lines import ArchiveError as ArchiveError  # raised here too
 from source_amplitude.pipeline.gzip_lines import gzip_line_batches
+from source_amplitude.pipeline.hours import member_hour
 from source_amplitude.pipeline.scratch import DiskBudget
 
 DOWNLOAD_CHUNK_BYTES = 1 << 20

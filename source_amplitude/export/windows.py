@@ -17,7 +17,7 @@ from typing import Optional
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
 from source_amplitude.export.archive import Members
-from source_amplitude.export.hours import HOUR, export_hour
+from source_amplitude.pipeline.hours import HOUR, export_hour
 from source_amplitude.pipeline.prefetch import Prefetch, Scope
 from source_amplitude.pipeline.scratch import remove_quietly
 

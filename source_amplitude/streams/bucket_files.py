@@ -1,6 +1,6 @@
 """events and merged_ids read from the files Amplitude exports to the customer's bucket (bucket/).
 
-Exactly once by object. A sync lists, one UTC day at a time, the hours it has not finished (bucket/state.py: hours
+Exactly once by object. A sync lists, one UTC day at a time, the hours it has not finished (pipeline/state.py: hours
 after the cursor, and hours still in their grace period), and reads every object not read before, in upload-hour and
 partition order. One slice per object, so STATE follows every object and a kill re-emits at most the object in
 progress; the last slice of an hour (or the only one, for an hour with nothing new) also finishes the hour. While an
@@ -23,18 +23,17 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_amplitude.bucket.downloads import CutOff, Downloaded, ObjectDownloads
 from source_amplitude.bucket.layout import BucketObject, FileLayout, by_hour, events_layout, merged_ids_layout
 from source_amplitude.bucket.messages import problem_message
-from source_amplitude.bucket.state import BucketState, parse_bucket_state
 from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError
 from source_amplitude.errors import future_state_message, unusable_state_message
 from source_amplitude.export.archive import ArchiveError, GzipFileReader
-from source_amplitude.export.hours import HOUR, export_hour, floor_hour, parse_export_hour
-from source_amplitude.export.state import UnusableState
 from source_amplitude.http import JitteredBackoff
 from source_amplitude.parsers.events import parse_line, record_messages
 from source_amplitude.parsers.merged_ids import merged_id_record
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.hours import HOUR, export_hour, floor_hour, parse_export_hour
 from source_amplitude.pipeline.scratch import NotEnoughDisk, remove_stale_work_dirs
+from source_amplitude.pipeline.state import BucketState, UnusableState, parse_bucket_state
 from source_amplitude.record_batch import RecordBatch
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 

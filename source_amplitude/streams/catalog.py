@@ -17,6 +17,7 @@ ANNOTATIONS_V2_PATH = "2/annotations"
 
 
 class Cohorts(AmplitudeStream):
+    name = "cohorts"
     primary_key = "id"
 
     def path(self, **_: Any) -> str:
@@ -29,9 +30,7 @@ class Cohorts(AmplitudeStream):
 class EventsList(AmplitudeStream):
     primary_key = "id"
 
-    @property
-    def name(self) -> str:
-        return "events_list"
+    name = "events_list"
 
     def path(self, **_: Any) -> str:
         return "2/events/list"
@@ -44,6 +43,7 @@ class Annotations(AmplitudeStream):
     """v3 first; Amplitude replaced v2 in Dec 2025 but a project that does not serve v3 answers 404 there, and then
     the v2 endpoint the official connector reads is used instead (docs/amplitude-api-notes.md)."""
 
+    name = "annotations"
     primary_key = "id"
     policy: ClassVar[Policy] = DEFAULT_POLICY.but({404: skip()})  # not served: the next version is tried
 

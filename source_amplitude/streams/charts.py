@@ -80,9 +80,7 @@ class ChartsMetadata(AmplitudeStream):
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
         super().__init__(config, api_budget)
 
-    @property
-    def name(self) -> str:
-        return "charts_metadata"
+    name = "charts_metadata"
 
     def stream_slices(self, **_: Any) -> Iterable[Optional[Mapping[str, Any]]]:
         return [{"chart_id": chart_id} for chart_id in self._config.chart_ids]

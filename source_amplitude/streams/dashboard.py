@@ -23,13 +23,11 @@ from source_amplitude.errors import (
     future_state_message,
     unusable_state_message,
 )
-from source_amplitude.export.state import quote
 from source_amplitude.http import AmplitudeStream
 from source_amplitude.parsers.common import Parsed, Record
 from source_amplitude.parsers.dashboard import active_users_records, average_session_length_records
+from source_amplitude.pipeline.state import quote
 from source_amplitude.settings import DASHBOARD_LOOKBACK_DAYS, DASHBOARD_MAX_SLICE_DAYS
-
-DASHBOARD_DATE_FORMAT = "%Y%m%d"
 
 
 class DashboardStream(AmplitudeStream, ABC):
@@ -116,9 +114,7 @@ class ActiveUsers(DashboardStream):
         {400: replace(REJECTED, hint=Hint("Invalid user property country", GROUP_BY_COUNTRY_HINT))}
     )
 
-    @property
-    def name(self) -> str:
-        return "active_users"
+    name = "active_users"
 
     def path(self, **_: Any) -> str:
         return "2/users"
@@ -134,9 +130,7 @@ class ActiveUsers(DashboardStream):
 
 
 class AverageSessionLength(DashboardStream):
-    @property
-    def name(self) -> str:
-        return "average_session_length"
+    name = "average_session_length"
 
     def path(self, **_: Any) -> str:
         return "2/sessions/average"

@@ -1,7 +1,7 @@
 """events: exactly-once raw events from the Export API.
 
 One slice per upload hour, so STATE follows every hour. A sync reads the hours still pending from earlier syncs
-(Amplitude had not published them, or not all their partitions: export/state.py), then every hour after the cursor
+(Amplitude had not published them, or not all their partitions: pipeline/state.py), then every hour after the cursor
 up to the last complete one. Consecutive hours are fetched in windows of `request_time_range` hours: the first hour
 of a window downloads the window's archive to a temporary directory, the window's hours are read from it in order
 (each only from the members named for it, skipping partitions already emitted), and the directory is removed after
@@ -48,7 +48,11 @@ from source_amplitude.export.archive import (
     save_response,
     validate_archive,
 )
-from source_amplitude.export.hours import (
+from source_amplitude.export.windows import CannotExportHour, Download, ExportWindows
+from source_amplitude.http import AmplitudeStream
+from source_amplitude.parsers.events import parse_line, record_messages
+from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.hours import (
     HOUR,
     UnexpectedMemberName,
     export_hour,
@@ -56,7 +60,10 @@ from source_amplitude.export.hours import (
     last_complete_hour,
     parse_export_hour,
 )
-from source_amplitude.export.state import (
+from source_amplitude.pipeline.prefetch import Scope
+from source_amplitude.pipeline.progress import WaitReporter
+from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_quietly, remove_stale_work_dirs
+from source_amplitude.pipeline.state import (
     LATE_DATA_GRACE_HOURS,
     ExportState,
     HourOutcome,
@@ -64,13 +71,6 @@ from source_amplitude.export.state import (
     missing_partitions,
     parse_export_state,
 )
-from source_amplitude.export.windows import CannotExportHour, Download, ExportWindows
-from source_amplitude.http import AmplitudeStream
-from source_amplitude.parsers.events import parse_line, record_messages
-from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
-from source_amplitude.pipeline.prefetch import Scope
-from source_amplitude.pipeline.progress import WaitReporter
-from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_quietly, remove_stale_work_dirs
 from source_amplitude.record_batch import RecordBatch
 
 WINDOW_REGROW_HOURS = 24
@@ -112,6 +112,7 @@ class Window:
 
 
 class Events(AmplitudeStream):
+    name = "events"
     primary_key = "uuid"
     cursor_field = "server_upload_time"
     # docs/amplitude-api-notes.md: 404 = no data in the range (yet); 400 = over 4 GB; 504 = timed out: a smaller range

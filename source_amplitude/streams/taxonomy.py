@@ -21,12 +21,7 @@ NO_ACCESS_POLICY = DEFAULT_POLICY.but({400: NO_ACCESS, 401: NO_ACCESS, 403: NO_A
 class TaxonomyStream(AmplitudeStream):
     policy: ClassVar[Policy] = NO_ACCESS_POLICY
     taxonomy_path: ClassVar[str]
-    stream_name: ClassVar[str]
     include_deleted: ClassVar[bool] = True
-
-    @property
-    def name(self) -> str:
-        return self.stream_name
 
     def path(self, **_: Any) -> str:
         return f"2/taxonomy/{self.taxonomy_path}"
@@ -43,13 +38,13 @@ class TaxonomyStream(AmplitudeStream):
 
 class EventTypes(TaxonomyStream):
     primary_key = "event_type"
-    stream_name = "event_types"
+    name = "event_types"
     taxonomy_path = "event"
 
 
 class EventProperties(TaxonomyStream):
     primary_key: ClassVar[Union[str, list[str]]] = ["event_type_key", "event_property"]
-    stream_name = "event_properties"
+    name = "event_properties"
     taxonomy_path = "event-property"
 
     def record(self, item: Record) -> Record:
@@ -60,12 +55,12 @@ class EventProperties(TaxonomyStream):
 
 class UserProperties(TaxonomyStream):
     primary_key = "user_property"
-    stream_name = "user_properties"
+    name = "user_properties"
     taxonomy_path = "user-property"
 
 
 class EventCategories(TaxonomyStream):
     primary_key = "id"
-    stream_name = "event_categories"
+    name = "event_categories"
     taxonomy_path = "category"
     include_deleted = False
