@@ -45,7 +45,7 @@ def records_seen(_: FakeAmplitude) -> Callable[[Messages], bool]:
 PHASES: dict[str, tuple[dict[str, Any], int, int, Callable[[FakeAmplitude], Callable[[Messages], bool]]]] = {
     "waiting for the first byte": ({"export_first_byte_seconds": 120.0}, 30, 6, export_requested),
     "mid-download": ({"export_bytes_per_second": 40_000.0}, 30, 1, states_seen(3)),
-    "mid-conversion": ({}, 3000, 24, records_seen),
+    "mid-conversion": ({}, 800, 24, records_seen),
 }
 
 

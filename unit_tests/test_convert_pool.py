@@ -7,6 +7,7 @@ import gzip
 import io
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,3 +173,25 @@ def test_workers_follow_the_usable_cpus_and_none_on_one(monkeypatch: pytest.Monk
     cpu_max.write_text("max 100000")
     assert cpus.usable_cpus() == 1
     assert not ConvertPool(workers=cpus.conversion_workers(cpus.usable_cpus())).enabled
+
+
+def test_converted_files_count_against_the_disk_budget(
+    tmp_path: Path, pool: ConvertPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from source_amplitude.pipeline import scratch
+    from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk
+
+    path = archive(tmp_path)
+    names = [(hour, member_name(DATA.app_id, hour, n)) for hour in DATA.upload_hours() for n in range(3)]
+    budget = DiskBudget()
+    free = scratch.DISK_HEADROOM_BYTES + 150
+    monkeypatch.setattr(scratch.shutil, "disk_usage", lambda _: type("Usage", (), {"free": free})())
+    jobs = [(tag, replace(job, expected_bytes=100)) for tag, job in jobs_for(path, tmp_path, names)]
+    converted = ConvertedMembers(pool, jobs, "events", 1, budget)
+    first = list(converted.batches(names[0][0]))  # one converted at a time: the second does not fit beside it
+    assert first and budget._reserved <= 100
+    converted.close()
+    assert budget._reserved == 0
+    monkeypatch.setattr(scratch.shutil, "disk_usage", lambda _: type("Usage", (), {"free": 50})())
+    with pytest.raises(NotEnoughDisk):
+        list(ConvertedMembers(pool, jobs, "events", 1, budget).batches(names[0][0]))

@@ -15,14 +15,13 @@ import pytest
 
 from source_amplitude.export.archive import (
     ArchiveError,
-    ArchiveReader,
-    Plan,
     archive_members,
     save_response,
     validate_archive,
 )
 from source_amplitude.parsers.events import parse_line, record_messages, rfc3339
 from source_amplitude.pipeline.hours import UnexpectedMemberName, last_complete_hour, member_hour
+from source_amplitude.pipeline.members import Member, MemberReader
 from source_amplitude.pipeline.scratch import NotEnoughDisk
 from test_support.hours import at
 from test_support.recordings import recorded_path
@@ -80,6 +79,18 @@ def test_a_member_named_otherwise_is_an_error_naming_it_and_the_expected_form(na
 )
 def test_rfc3339(value: object, expected: object) -> None:
     assert rfc3339(value) == expected
+
+
+Plan = list[tuple[datetime, list[str]]]  # (upload hour, the member names to read for it), in hour order
+
+
+def ArchiveReader(path: Path, plan: Plan) -> MemberReader:  # the name these tests were written with
+    """Planned members of one archive, read hour by hour, as the events stream reads a window in-process."""
+    reader = MemberReader()
+    for hour, names in plan:
+        for name in names:
+            reader.add(hour, Member(path, name))
+    return reader
 
 
 def recorded_zip() -> Path:
@@ -140,7 +151,7 @@ def test_concatenated_gzip_members_and_partitions_are_read_in_order(tmp_path: Pa
     reader.close()
 
 
-def numbers(reader: ArchiveReader, hour: str) -> list[int]:
+def numbers(reader: MemberReader, hour: str) -> list[int]:
     return [orjson.loads(x)["n"] for batch in reader.lines(at(hour)) for x in batch]
 
 

@@ -46,13 +46,14 @@ class ObjectDownloads:
         store: ObjectStore,
         logger: logging.Logger,
         backoff: Backoff,
+        disk: DiskBudget,
         in_flight: int = DOWNLOADS_IN_FLIGHT,
     ) -> None:
         self._store = store
         self._logger = logger
         self._backoff = backoff
         self._todo: deque[BucketObject] = deque()
-        self._disk = DiskBudget()
+        self._disk = disk
         # the object being read counts as one alive
         self._prefetch: Prefetch[BucketObject, Downloaded] = Prefetch(
             self._objects(), self._download, lambda: in_flight + 1, "bucket-download"

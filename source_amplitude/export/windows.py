@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
@@ -17,6 +18,7 @@ from typing import Optional
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
 from source_amplitude.export.archive import Members
+from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.hours import HOUR, export_hour
 from source_amplitude.pipeline.prefetch import Prefetch, Scope
 from source_amplitude.pipeline.scratch import remove_quietly
@@ -157,3 +159,32 @@ class ExportWindows:
                 download.discard()
             downloads.append(download)
         return downloads
+
+
+@dataclass
+class Window:
+    """A download being read, hour by hour."""
+
+    download: Download
+    conversion: Optional[Conversion]  # None: no data for the window (yet)
+    to_read: dict[datetime, frozenset[int]] = field(default_factory=dict)  # hour -> partitions read from the archive
+    opened: float = field(default_factory=time.monotonic)
+    records: int = 0
+    pending: int = 0  # hours of the window Amplitude had not (fully) published
+
+    @property
+    def first(self) -> datetime:
+        return self.download.first
+
+    @property
+    def last(self) -> datetime:
+        return self.download.last
+
+    def covers(self, hour: datetime) -> bool:
+        return self.first <= hour <= self.last
+
+    def close(self) -> None:
+        if self.conversion:
+            self.conversion.close()
+        self.conversion = None
+        self.download.discard()

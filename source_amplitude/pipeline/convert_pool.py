@@ -23,6 +23,7 @@ import orjson
 
 from source_amplitude.pipeline.cpus import conversion_workers, usable_cpus
 from source_amplitude.pipeline.gzip_lines import ArchiveError
+from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.record_batch import FileSlice, RecordBatch
 
 JOBS_AHEAD = 3  # members converted ahead of the one being printed: bounds the disk the output files take
@@ -34,6 +35,7 @@ class Job:
     archive: Optional[Path] = None
     member: Optional[str] = None
     file: Optional[Path] = None
+    expected_bytes: int = 0  # what the output will take on disk, reserved before the job starts (not sent)
 
     def line(self, stream: str, emitted_at: int) -> bytes:
         job = {"archive": self.archive, "member": self.member, "file": self.file, "out": self.out}
@@ -108,12 +110,21 @@ class ConvertedMembers:
     """One window's members, converted ahead by the pool and printed in order as RecordBatches. Jobs must be
     consumed in the order they were given; `batches(tag)` yields the batches of every job given with `tag`."""
 
-    def __init__(self, pool: ConvertPool, jobs: Sequence[tuple[object, Job]], stream: str, emitted_at: int) -> None:
+    def __init__(
+        self,
+        pool: ConvertPool,
+        jobs: Sequence[tuple[object, Job]],
+        stream: str,
+        emitted_at: int,
+        disk: Optional[DiskBudget] = None,
+    ) -> None:
         self._pool = pool
         self._todo = deque(jobs)
         self._submitted: deque[tuple[object, Job, int]] = deque()
+        self._printing: Optional[Job] = None
         self._stream = stream
         self._emitted_at = emitted_at
+        self._disk = disk  # the converted files count against the read's disk budget
 
     def add(self, tag: object, job: Job) -> None:
         """One more job, after those given so far."""
@@ -124,6 +135,7 @@ class ConvertedMembers:
         self._top_up()
         while self._submitted and self._submitted[0][0] == tag:
             _, job, worker = self._submitted.popleft()
+            self._printing = job
             self._top_up()
             answer = self._pool.answer(worker)
             try:
@@ -136,7 +148,8 @@ class ConvertedMembers:
                         yield RecordBatch(self._stream, FileSlice(converted, offset, size), count)
                         offset += size
             finally:
-                job.out.unlink(missing_ok=True)
+                self._remove(job)
+                self._printing = None
 
     def close(self) -> None:
         """A window left before all its members were printed (a failure) stops the workers, whose answers would
@@ -144,11 +157,25 @@ class ConvertedMembers:
         if self._submitted:
             self._pool.close()
         for _, job, _ in self._submitted:
-            job.out.unlink(missing_ok=True)
+            self._remove(job)
+        if self._printing is not None:
+            self._remove(self._printing)
+            self._printing = None
         self._submitted.clear()
         self._todo.clear()
 
     def _top_up(self) -> None:
         while self._todo and len(self._submitted) < JOBS_AHEAD:
-            tag, job = self._todo.popleft()
+            tag, job = self._todo[0]
+            if self._disk is not None and job.expected_bytes:
+                busy = bool(self._submitted) or self._printing is not None
+                if busy and not self._disk.fits(job.expected_bytes, job.out.parent):
+                    return  # converted ahead only while there is room; the next member frees some
+                self._disk.reserve(job.expected_bytes, job.out.parent)  # NotEnoughDisk when nothing else holds any
+            self._todo.popleft()
             self._submitted.append((tag, job, self._pool.submit(job, self._stream, self._emitted_at)))
+
+    def _remove(self, job: Job) -> None:
+        job.out.unlink(missing_ok=True)
+        if self._disk is not None and job.expected_bytes:
+            self._disk.release(job.expected_bytes)

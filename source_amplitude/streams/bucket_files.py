@@ -25,15 +25,16 @@ from source_amplitude.bucket.layout import BucketObject, FileLayout, by_hour, ev
 from source_amplitude.bucket.messages import problem_message
 from source_amplitude.bucket.store import ObjectStore, Problem, StoreError
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError
-from source_amplitude.errors import future_state_message, unusable_state_message
-from source_amplitude.export.archive import ArchiveError, GzipFileReader
 from source_amplitude.http import JitteredBackoff
-from source_amplitude.parsers.events import parse_line, record_messages
 from source_amplitude.parsers.merged_ids import merged_id_record
-from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.conversion import Conversion
+from source_amplitude.pipeline.convert_pool import ConvertPool
+from source_amplitude.pipeline.gzip_lines import ArchiveError
 from source_amplitude.pipeline.hours import HOUR, export_hour, floor_hour, parse_export_hour
-from source_amplitude.pipeline.scratch import NotEnoughDisk, remove_stale_work_dirs
-from source_amplitude.pipeline.state import BucketState, UnusableState, parse_bucket_state
+from source_amplitude.pipeline.members import Member
+from source_amplitude.pipeline.reads import cursor_in_future, load_state, stopped_message
+from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_stale_work_dirs
+from source_amplitude.pipeline.state import BucketState, parse_bucket_state
 from source_amplitude.record_batch import RecordBatch
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 
@@ -68,6 +69,7 @@ class BucketFileStream(Stream):
         self._last_hour = floor_hour(now) - HOUR  # files land minutes after their hour; late ones are listed again
         self._state = BucketState()
         self._downloads: Optional[ObjectDownloads] = None
+        self._disk = DiskBudget()  # one per read: downloads and converted files
         self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
         super().__init__()
 
@@ -78,14 +80,6 @@ class BucketFileStream(Stream):
     @abstractmethod
     def records(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]: ...
 
-    @staticmethod
-    def lines(downloaded: Downloaded, hour: datetime) -> Iterator[list[bytes]]:
-        """The object's lines in batches, decompressed on a second thread."""
-        reader = GzipFileReader(downloaded.path, hour)
-        try:
-            yield from reader.lines(hour)
-        finally:
-            reader.close()
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -93,10 +87,7 @@ class BucketFileStream(Stream):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        try:
-            self._state = parse_bucket_state(value)
-        except UnusableState as error:
-            raise ConfigError(unusable_state_message(self.name, str(error))) from error
+        self._state = load_state(self.name, parse_bucket_state, value)
 
     def stream_slices(
         self,
@@ -106,14 +97,11 @@ class BucketFileStream(Stream):
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         start = floor_hour(self._config.start_date)
         self._state = self._state.without_before(start)
-        cursor = self._state.cursor
-        if cursor is not None and cursor > floor_hour(self._now):
-            read, now = f"upload hour {export_hour(cursor)}", f"now ({self._now:%Y-%m-%dT%H:%MZ})"
-            self.logger.warning(future_state_message(self.name, read, now))
+        if cursor_in_future(self.logger, self.name, self._state.cursor, self._now):
             return
         hours = self._state.hours_to_list(start, self._last_hour)
         remove_stale_work_dirs()  # left by a killed run of this connector
-        self._downloads = ObjectDownloads(self._store, self.logger, download_backoff)
+        self._downloads = ObjectDownloads(self._store, self.logger, download_backoff, self._disk)
         try:
             for day, day_hours in groupby(hours, key=lambda hour: hour.date()):
                 yield from self._day_slices(day, list(day_hours))
@@ -191,14 +179,9 @@ class BucketFileStream(Stream):
 
     def stop_reading(self) -> Optional[str]:
         """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
-        doing = self._doing
+        doing, self._doing = self._doing, None
         self._close_downloads()
-        self._doing = None
-        if doing is None:
-            return None
-        cursor = self._state.cursor
-        checkpoint = f"upload hour {export_hour(cursor)}" if cursor else "none yet (the next sync starts at start_date)"
-        return f"{self.name} was {doing}; its last checkpoint: {checkpoint} and the objects read in its state"
+        return stopped_message(self.name, doing, self._state.cursor, " and the objects read in its state")
 
     def _next_download(self, key: str) -> Downloaded:
         assert self._downloads is not None
@@ -259,7 +242,7 @@ class BucketEvents(BucketFileStream):
         self._emit_batches = emit_batches
         self._layout = events_layout(source.path_prefix, source.project_id)
         self._pool = ConvertPool()
-        self._converted: Optional[ConvertedMembers] = None
+        self._conversion: Optional[Conversion] = None
         self._queued: set[str] = set()  # objects handed to the workers, not printed yet
 
     @property
@@ -267,30 +250,22 @@ class BucketEvents(BucketFileStream):
         return self._layout
 
     def records(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        if not self._emit_batches:
-            for lines in self.lines(downloaded, hour):
-                yield from map(parse_line, lines)
-            return
-        if not self._pool.enabled:  # one CPU: converted in-process
-            for lines in self.lines(downloaded, hour):
-                yield RecordBatch(self.name, record_messages(lines, self.name, time.time_ns() // 1_000_000), len(lines))
-            return
-        if self._converted is None:
-            self._converted = ConvertedMembers(self._pool, [], self.name, time.time_ns() // 1_000_000)
+        if self._conversion is None:
+            self._conversion = Conversion(self.name, self._emit_batches, self._pool, self._disk)
         for ready in [downloaded, *self._downloads_done_ahead()]:  # converted ahead, on the workers
             if ready.obj.uri not in self._queued:
                 self._queued.add(ready.obj.uri)
-                self._converted.add(ready.obj.uri, Job(ready.path.parent / "records", file=ready.path))
+                self._conversion.add(ready.obj.uri, Member(ready.path), ready.path.parent / "records")
         self._queued.discard(downloaded.obj.uri)
-        yield from self._converted.batches(downloaded.obj.uri)
+        yield from self._conversion.records(downloaded.obj.uri)
 
     def _downloads_done_ahead(self) -> list[Downloaded]:
         return self._downloads.done_ahead() if self._downloads else []
 
     def _close_downloads(self) -> None:
-        if self._converted:
-            self._converted.close()
-        self._converted = None
+        if self._conversion:
+            self._conversion.close()
+        self._conversion = None
         self._queued.clear()
         self._pool.close()
         super()._close_downloads()
@@ -313,5 +288,5 @@ class MergedIds(BucketFileStream):
         return self._layout
 
     def records(self, downloaded: Downloaded, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        for lines in self.lines(downloaded, hour):
+        for lines in Member(downloaded.path).lines():
             yield from map(merged_id_record, lines)

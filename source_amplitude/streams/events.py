@@ -10,10 +10,8 @@ the window's last hour (or on any failure)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar, Optional, Union
 
 import requests
@@ -30,45 +28,35 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_amplitude.config import AmplitudeConfig, ConfigError
+from source_amplitude.config import AmplitudeConfig
 from source_amplitude.errors import (
     DEFAULT_POLICY,
     AmplitudeErrorHandler,
     Outcome,
     Policy,
-    future_state_message,
     skip,
-    unusable_state_message,
 )
 from source_amplitude.export.archive import (
     ArchiveError,
-    ArchiveReader,
     Members,
-    archive_members,
-    save_response,
-    validate_archive,
 )
-from source_amplitude.export.windows import CannotExportHour, Download, ExportWindows
+from source_amplitude.export.download import WindowDownloader
+from source_amplitude.export.windows import CannotExportHour, ExportWindows, Window
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.parsers.events import parse_line, record_messages
-from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.conversion import Conversion
+from source_amplitude.pipeline.convert_pool import ConvertPool
 from source_amplitude.pipeline.hours import (
     HOUR,
-    UnexpectedMemberName,
     export_hour,
     floor_hour,
     last_complete_hour,
     parse_export_hour,
 )
-from source_amplitude.pipeline.prefetch import Scope
-from source_amplitude.pipeline.progress import WaitReporter
-from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_quietly, remove_stale_work_dirs
+from source_amplitude.pipeline.members import Member
+from source_amplitude.pipeline.reads import cursor_in_future, load_state, report_hour, stopped_message
+from source_amplitude.pipeline.scratch import DiskBudget, remove_stale_work_dirs
 from source_amplitude.pipeline.state import (
-    LATE_DATA_GRACE_HOURS,
     ExportState,
-    HourOutcome,
-    UnusableState,
-    missing_partitions,
     parse_export_state,
 )
 from source_amplitude.record_batch import RecordBatch
@@ -77,38 +65,6 @@ WINDOW_REGROW_HOURS = 24
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
 S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"
 BROKEN_DOWNLOAD_ERRORS = (ArchiveError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
-
-
-@dataclass
-class Window:
-    """A download being read, hour by hour."""
-
-    download: Download
-    reader: Optional[ArchiveReader]  # None: no data for the window (yet), or its members go to `converted`
-    converted: Optional[ConvertedMembers] = None  # the fast path: members converted by worker processes
-    to_read: dict[datetime, frozenset[int]] = field(default_factory=dict)  # hour -> partitions read from the archive
-    opened: float = field(default_factory=time.monotonic)
-    records: int = 0
-    pending: int = 0  # hours of the window Amplitude had not (fully) published
-
-    @property
-    def first(self) -> datetime:
-        return self.download.first
-
-    @property
-    def last(self) -> datetime:
-        return self.download.last
-
-    def covers(self, hour: datetime) -> bool:
-        return self.first <= hour <= self.last
-
-    def close(self) -> None:
-        if self.reader:
-            self.reader.close()
-        if self.converted:
-            self.converted.close()
-        self.reader = self.converted = None
-        self.download.discard()
 
 
 class Events(AmplitudeStream):
@@ -142,10 +98,7 @@ class Events(AmplitudeStream):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        try:
-            self._exported = parse_export_state(value)
-        except UnusableState as error:
-            raise ConfigError(unusable_state_message(self.name, str(error))) from error
+        self._exported = load_state(self.name, parse_export_state, value)
 
     def path(self, **_: Any) -> str:
         return "2/export"
@@ -161,10 +114,7 @@ class Events(AmplitudeStream):
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         start = floor_hour(self._config.start_date)  # a start_date later than the state wins
         self._exported = self._exported.without_pending_before(start)
-        cursor = self._exported.cursor
-        if cursor is not None and cursor > floor_hour(self._now):
-            read, now = f"upload hour {export_hour(cursor)}", f"now ({self._now:%Y-%m-%dT%H:%MZ})"
-            self.logger.warning(future_state_message(self.name, read, now))
+        if cursor_in_future(self.logger, self.name, self._exported.cursor, self._now):
             return
         self._doing = "planning the upload hours to read"
         self._plan = self._exported.hours_to_read(start, self._last_hour)
@@ -202,7 +152,7 @@ class Events(AmplitudeStream):
         emitted = window.to_read.get(hour, frozenset())
         self._exported, outcome = self._exported.after_hour(hour, emitted, self._now)
         window.pending += outcome.pending
-        self._report(outcome, emitted)
+        report_hour(self.logger, outcome, emitted, self._now)
         self._hours_so_far += 1
         if hour == window.last:
             yield from self._finish_window(window)
@@ -210,53 +160,18 @@ class Events(AmplitudeStream):
 
     def stop_reading(self) -> Optional[str]:
         """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
-        doing = self._doing
+        doing, self._doing = self._doing, None
         self._close_window()
         self._close_fetcher()
-        self._doing = None
-        if doing is None:
-            return None
-        cursor = self._exported.cursor
-        checkpoint = f"upload hour {export_hour(cursor)}" if cursor else "none yet (the next sync starts at start_date)"
-        return f"{self.name} was {doing}; its last checkpoint: {checkpoint}"
-
-    def _report(self, outcome: HourOutcome, emitted: frozenset[int]) -> None:
-        hour = export_hour(outcome.hour)
-        if outcome.was_pending and emitted:
-            late = (self._now - outcome.hour - HOUR).total_seconds() / 3600
-            self.logger.warning(
-                f"events: upload hour {hour} arrived late: partition(s) {_numbers(emitted)} turned up {late:.0f} h "
-                "after the hour ended (since the previous sync; Amplitude documents about 2 h) and were emitted now."
-            )
-        if outcome.given_up and outcome.delivered:
-            missing = _numbers(missing_partitions(outcome.delivered))
-            self.logger.warning(
-                f"events: upload hour {hour} is still missing partition(s) {missing} "
-                f"more than {LATE_DATA_GRACE_HOURS} h after it ended; the partitions Amplitude published were emitted "
-                "and the hour is no longer asked for."
-            )
-        elif outcome.given_up and outcome.was_pending:
-            self.logger.info(
-                f"events: upload hour {hour} still has no data {LATE_DATA_GRACE_HOURS} h after it ended: an empty hour"
-            )
+        return stopped_message(self.name, doing, self._exported.cursor)
 
     def _hour_records(self, window: Window, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        if (window.reader is None and window.converted is None) or not window.to_read.get(hour):
+        if window.conversion is None or not window.to_read.get(hour):
             return
         try:
-            if window.converted:
-                for batch in window.converted.batches(hour):
-                    window.records += batch.count
-                    yield batch
-            elif window.reader and self._emit_batches:
-                for lines in window.reader.lines(hour):
-                    window.records += len(lines)
-                    payload = record_messages(lines, self.name, time.time_ns() // 1_000_000)
-                    yield RecordBatch(self.name, payload, len(lines))
-            elif window.reader:
-                for lines in window.reader.lines(hour):
-                    window.records += len(lines)
-                    yield from map(parse_line, lines)
+            for item in window.conversion.records(hour):
+                window.records += item.count if isinstance(item, RecordBatch) else 1
+                yield item
         except (ArchiveError, ValueError) as error:
             raise AirbyteTracedException(
                 message=f"The export of upload hour {export_hour(hour)} could not be read ({error}). Nothing after "
@@ -319,10 +234,14 @@ class Events(AmplitudeStream):
         if self._fetcher is None:
             remove_stale_work_dirs()  # left by a killed run of this connector
             window_hours = min(self._config.request_time_range_hours, self._exported.window_hours or 10**6)
+            retries = self.get_error_handler().max_retries or 0
+            downloader = WindowDownloader(
+                self.send, self.skipped, self.get_backoff_strategy(), retries, self._disk, self.logger
+            )
             self._fetcher = ExportWindows(
                 self._plan[self._position[first] :],
                 window_hours,
-                self._fetch_window,
+                downloader,
                 self._config.export_concurrency,
                 self.logger,
             )
@@ -343,20 +262,14 @@ class Events(AmplitudeStream):
             self._exported = self._exported.with_window(download.split_to, since=download.first)
             self._fetcher.set_window_hours(download.split_to)
         to_read = self._partitions_to_read(download.members, download.first, download.last)
-        reader, converted = None, None
-        on_workers = self._emit_batches and self._pool.enabled  # else in-process (one CPU, or records not batches)
-        if download.archive is not None and download.directory is not None and on_workers:
-            jobs = [
-                (hour, Job(download.directory / f"records-{hour:%Y%m%d%H}-{n}", download.archive, name))
-                for hour, parts in to_read.items()
-                for n in sorted(parts)
-                for name in [download.members[hour][n]]
-            ]
-            converted = ConvertedMembers(self._pool, jobs, self.name, time.time_ns() // 1_000_000)
-        elif download.archive is not None:
-            plan = [(hour, [download.members[hour][n] for n in sorted(parts)]) for hour, parts in to_read.items()]
-            reader = ArchiveReader(download.archive, plan)
-        self._window = Window(download, reader, converted, to_read)
+        conversion = None
+        if download.archive is not None and download.directory is not None:
+            conversion = Conversion(self.name, self._emit_batches, self._pool, self._disk)
+            for hour, parts in to_read.items():
+                for n in sorted(parts):
+                    out = download.directory / f"records-{hour:%Y%m%d%H}-{n}"
+                    conversion.add(hour, Member(download.archive, download.members[hour][n]), out)
+        self._window = Window(download, conversion, to_read)
         return self._window
 
     def _grow_window_back(self, window: Window) -> None:
@@ -375,69 +288,6 @@ class Events(AmplitudeStream):
             self._fetcher.set_window_hours(grown)
         self.logger.info(f"events: a day of upload hours without a split; export windows grow back to {grown} hours")
 
-    def _fetch_window(self, first: datetime, last: datetime, directory: Path, scope: Scope) -> Download:
-        """One export request, to disk, checked; runs on a fetcher thread. Broken downloads are retried here; a
-        400/504 raises RequestWindowSplitRequiredException for the fetcher to split the window."""
-        params = {"start": export_hour(first), "end": export_hour(last)}
-        backoff = self.get_backoff_strategy()
-        max_retries = self.get_error_handler().max_retries or 0
-        for attempt in range(1, max_retries + 2):
-            started = time.monotonic()
-            archive = directory / "export.zip"
-            try:
-                with WaitReporter(self.logger, f"events: export of {params['start']}..{params['end']}") as progress:
-                    response = self.send(params)
-                    if self.skipped(response):  # the policy's 404: no data in this window
-                        return Download(first, last, directory, None, {}, 0, time.monotonic() - started)
-                    size = save_response(response, archive, _checking(scope, progress.add), self._disk)
-                validate_archive(archive)
-                members = self._members(archive, params)
-                return Download(first, last, directory, archive, members, size, time.monotonic() - started)
-            except BROKEN_DOWNLOAD_ERRORS as error:
-                archive.unlink(missing_ok=True)
-                if attempt > max_retries:
-                    raise AirbyteTracedException(
-                        message=f"Amplitude's export of upload hours {params['start']}..{params['end']} kept arriving "
-                        f"broken ({error}) after {max_retries} retries. Nothing from {params['start']} on was saved; "
-                        "retry the sync later.",
-                        failure_type=FailureType.transient_error,
-                    ) from error
-                wait = backoff.backoff_time(None, attempt) or 1.0
-                self.logger.warning(
-                    f"events: broken download of {params['start']}..{params['end']} ({error}); retry in {wait:.1f} s"
-                )
-                scope.wait(wait)
-
-            except UnexpectedMemberName as error:
-                remove_quietly(directory)
-                raise AirbyteTracedException(
-                    message=f"Amplitude's export of upload hours {params['start']}..{params['end']} cannot be read: "
-                    f"{error}, so the upload hour it holds is unknown. Nothing from {params['start']} on was saved. "
-                    "Amplitude may have changed its export format: please report this with the member name.",
-                    failure_type=FailureType.system_error,
-                ) from error
-            except NotEnoughDisk as error:
-                remove_quietly(directory)
-                raise ConfigError(
-                    f"Not enough temporary disk for the events export: {error}. Free disk space or set "
-                    "request_time_range to fewer hours."
-                ) from error
-            except BaseException:
-                remove_quietly(directory)
-                raise
-        raise AssertionError("unreachable")
-
-    def _members(self, archive: Path, params: Mapping[str, str]) -> Members:
-        members = archive_members(archive)
-        first, last = parse_export_hour(params["start"]), parse_export_hour(params["end"])
-        outside = [hour for hour in members if not first <= hour <= last]
-        if outside:  # never seen; each hour is read only from its own window, under its own name
-            self.logger.warning(
-                f"events: the export of {params['start']}..{params['end']} also holds upload hours "
-                f"{', '.join(map(export_hour, sorted(outside)))}; they are not read from it"
-            )
-        return members
-
     def _partitions_to_read(self, members: Members, first: datetime, last: datetime) -> dict[datetime, frozenset[int]]:
         """For each hour of the window, the partitions in the archive not emitted by an earlier sync."""
         to_read = {}
@@ -446,17 +296,3 @@ class Events(AmplitudeStream):
             to_read[hour] = frozenset(members.get(hour, {})) - self._exported.delivered(hour)
             hour += HOUR
         return to_read
-
-
-def _checking(scope: Scope, on_chunk: Callable[[int], None]) -> Callable[[int], None]:
-    """`on_chunk`, after checking that the read is still open: a closed read stops the download within a chunk."""
-
-    def checked(size: int) -> None:
-        scope.check()
-        on_chunk(size)
-
-    return checked
-
-
-def _numbers(partitions: Iterable[int]) -> str:
-    return ", ".join(f"#{n}" for n in sorted(partitions))

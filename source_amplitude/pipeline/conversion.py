@@ -1,0 +1,70 @@
+"""One read's gzip members turned into what the events stream emits, strictly in the order they were added, by
+whichever path fits: the conversion workers (RECORD messages in files, printed with sendfile) when the console
+script prints batches and more than one CPU is usable; in-process RECORD batches on one CPU; plain records through
+any other entry point (the CDK's test kit, an embedding program). Both sources of members use it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Iterator
+from pathlib import Path
+from typing import Optional, Union
+
+from airbyte_cdk.sources.streams.core import StreamData
+
+from source_amplitude.config import ConfigError
+from source_amplitude.parsers.events import parse_line, record_messages
+from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.members import Member, MemberReader
+from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk
+from source_amplitude.record_batch import RecordBatch
+
+# JSON lines inflate about 8x, and each becomes a RECORD message a little longer: what a member's converted file takes.
+CONVERTED_BYTES_PER_GZIP_BYTE = 10
+
+
+class Conversion:
+    def __init__(self, stream: str, emit_batches: bool, pool: ConvertPool, disk: DiskBudget) -> None:
+        self._stream = stream
+        self._emit_batches = emit_batches
+        self._emitted_at = time.time_ns() // 1_000_000
+        self._reader = MemberReader()
+        self._converted: Optional[ConvertedMembers] = None
+        if emit_batches and pool.enabled:
+            self._converted = ConvertedMembers(pool, [], stream, self._emitted_at, disk)
+
+    def add(self, tag: Hashable, member: Member, out: Path) -> None:
+        """One more member, after those added so far; `out` is where a worker may write its records."""
+        if self._converted is not None:
+            expected = CONVERTED_BYTES_PER_GZIP_BYTE * member.compressed_size()
+            if member.entry:
+                job = Job(out, member.path, member.entry, expected_bytes=expected)
+            else:
+                job = Job(out, file=member.path, expected_bytes=expected)
+            self._converted.add(tag, job)
+        else:
+            self._reader.add(tag, member)
+
+    def records(self, tag: Hashable) -> Iterator[Union[StreamData, RecordBatch]]:
+        """What every member added with `tag` gives, in order. Raises ArchiveError or ValueError for a member that
+        cannot be read."""
+        if self._converted is not None:
+            try:
+                yield from self._converted.batches(tag)
+            except NotEnoughDisk as error:
+                raise ConfigError(
+                    f"Not enough temporary disk for the converted records: {error}. Free disk space or set "
+                    "request_time_range to fewer hours."
+                ) from error
+        elif self._emit_batches:
+            for lines in self._reader.lines(tag):
+                yield RecordBatch(self._stream, record_messages(lines, self._stream, self._emitted_at), len(lines))
+        else:
+            for lines in self._reader.lines(tag):
+                yield from map(parse_line, lines)
+
+    def close(self) -> None:
+        """Members not read yet are dropped; workers left half-way are stopped (ConvertedMembers.close)."""
+        if self._converted is not None:
+            self._converted.close()
+        self._reader.close()

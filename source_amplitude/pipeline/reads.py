@@ -1,0 +1,68 @@
+"""What every events-pipeline stream (events in either mode, merged_ids) says and checks the same way: a state it
+cannot use, a cursor later than now, and what an interrupted read was doing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Optional, TypeVar
+
+from source_amplitude.config import ConfigError
+from source_amplitude.errors import future_state_message, unusable_state_message
+from source_amplitude.pipeline.hours import HOUR, export_hour, floor_hour
+from source_amplitude.pipeline.state import LATE_DATA_GRACE_HOURS, HourOutcome, UnusableState, missing_partitions
+
+S = TypeVar("S")
+
+
+def load_state(stream: str, parse: Callable[[Any], S], value: Any) -> S:
+    try:
+        return parse(value)
+    except UnusableState as error:
+        raise ConfigError(unusable_state_message(stream, str(error))) from error
+
+
+def cursor_in_future(logger: logging.Logger, stream: str, cursor: Optional[datetime], now: datetime) -> bool:
+    """A saved cursor later than now (a clock or a hand-edited state) reads nothing: WARN instead of silence."""
+    if cursor is None or cursor <= floor_hour(now):
+        return False
+    logger.warning(future_state_message(stream, f"upload hour {export_hour(cursor)}", f"now ({now:%Y-%m-%dT%H:%MZ})"))
+    return True
+
+
+def stopped_message(stream: str, doing: Optional[str], cursor: Optional[datetime], also: str = "") -> Optional[str]:
+    """For the one line an interrupted sync prints: what the read was doing and its last checkpoint."""
+    if doing is None:
+        return None
+    checkpoint = "none yet (the next sync reads from start_date)"
+    if cursor is not None:
+        checkpoint = f"upload hour {export_hour(cursor)}{also}"
+    return f"{stream} was {doing}; its last checkpoint: {checkpoint}"
+
+
+def report_hour(logger: logging.Logger, outcome: HourOutcome, emitted: frozenset[int], now: datetime) -> None:
+    """The WARN of an hour whose partitions came late, or that is given up incomplete."""
+    hour = export_hour(outcome.hour)
+    if outcome.was_pending and emitted:
+        late = (now - outcome.hour - HOUR).total_seconds() / 3600
+        logger.warning(
+            f"events: upload hour {hour} arrived late: partition(s) {partition_numbers(emitted)} turned up "
+            f"{late:.0f} h after the hour ended (since the previous sync; Amplitude documents about 2 h) and were "
+            "emitted now."
+        )
+    if outcome.given_up and outcome.delivered:
+        missing = partition_numbers(missing_partitions(outcome.delivered))
+        logger.warning(
+            f"events: upload hour {hour} is still missing partition(s) {missing} "
+            f"more than {LATE_DATA_GRACE_HOURS} h after it ended; the partitions Amplitude published were emitted "
+            "and the hour is no longer asked for."
+        )
+    elif outcome.given_up and outcome.was_pending:
+        logger.info(
+            f"events: upload hour {hour} still has no data {LATE_DATA_GRACE_HOURS} h after it ended: an empty hour"
+        )
+
+
+def partition_numbers(partitions: Iterable[int]) -> str:
+    return ", ".join(f"#{n}" for n in sorted(partitions))
