@@ -21,6 +21,10 @@ from source_amplitude.streams.taxonomy import NO_ACCESS_POLICY
 PROBE_PATH = "/api/2/events/list"  # a Dashboard REST endpoint of cost 1: proves the keys and the dashboard permission
 PROBE_TIMEOUT_SECONDS = 60
 TAXONOMY_PROBE_PATH = "/api/2/taxonomy/category"
+CHECK_TRANSIENT_MESSAGE = (
+    "check made one request to {base_url} and Amplitude answered HTTP {status} (429: its rate limit for the project; "
+    "5xx: a fault on its side). A sync retries this with backoff; check does not. Run check again in a minute."
+)
 
 
 def probe(
@@ -79,6 +83,8 @@ def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tu
         if missing:
             return False, " ".join(missing)
         return True, taxonomy_note(config)
+    if outcome.action is ResponseAction.RETRY:  # the streams retry this with backoff; check asks once
+        return False, CHECK_TRANSIENT_MESSAGE.format(status=response.status_code, base_url=config.base_url)
     if outcome is not FAIL_AUTH:
         return False, outcome.text(response)
     other = DataRegion.EU if config.data_region is DataRegion.STANDARD else DataRegion.STANDARD

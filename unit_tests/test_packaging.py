@@ -15,7 +15,7 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
 from airbyte_cdk.test.standard_tests._spec_compatibility import compare_specs
 from airbyte_connector_models.metadata.v0.connector_metadata_definition_v0 import ConnectorMetadataDefinitionV0
 
-from source_amplitude import errors, state_input
+from source_amplitude import check, errors, state_input
 from source_amplitude.source import SourceAmplitude
 from source_amplitude.streams import charts as chart_streams
 
@@ -94,6 +94,7 @@ def test_console_script_is_declared() -> None:
         errors.UNUSABLE_STATE_MESSAGE,
         state_input.WHOLE_STATE_MESSAGE,
         chart_streams.MISSING_CHART,
+        check.CHECK_TRANSIENT_MESSAGE,
     ],
 )
 def test_the_docs_troubleshooting_table_lists_each_error_message(template: str) -> None:

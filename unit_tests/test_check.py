@@ -1,0 +1,28 @@
+"""`check` says what it did: one request, no retries, so a 429 or a 5xx is reported as such, not as an error that
+"did not clear after retries"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests_mock
+
+from source_amplitude.check import check_credentials
+from source_amplitude.config import parse_config
+
+BASE_URL = "https://amplitude.test"
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_a_transient_answer_says_check_asked_once_and_what_a_sync_does(status: int) -> None:
+    environ = {"AMPLITUDE_BASE_URL": BASE_URL}
+    config = parse_config({"api_key": "k", "secret_key": "s"}, datetime.now(UTC), environ)
+    with requests_mock.Mocker() as mocked:
+        mocked.get(f"{BASE_URL}/api/2/events/list", status_code=status, text="busy")
+        ok, message = check_credentials(config, environ)
+        assert mocked.call_count == 1
+    assert not ok
+    assert f"check made one request to {BASE_URL} and Amplitude answered HTTP {status}" in message
+    assert "after retries" not in message
+    assert "A sync retries this with backoff" in message
