@@ -19,7 +19,12 @@ from fake_amplitude import Dataset, FakeAmplitude
 from fake_amplitude.bucket_export import ORG_ID, BucketLayout, write_hour, write_merged_ids
 from fake_amplitude.object_stores import LocalStore
 from source_amplitude import SourceAmplitude
-from test_support.connector_process import events_catalog, run_connector, run_connector_until
+from test_support.connector_process import (
+    events_catalog,
+    orphaned_conversion_workers,
+    run_connector,
+    run_connector_until,
+)
 from test_support.fault_proxy import FaultProxy, StoreFault
 from test_support.fixtures import bucket_config, new_bucket
 
@@ -236,8 +241,10 @@ def test_kill_and_resume_loses_nothing_and_repeats_at_most_the_object_in_progres
     for hour in data.upload_hours():
         bucket.publish(hour)
     config = bucket.config()
-    options = {"config": config, "catalog": events_catalog(), "extra_env": object_store.env}
+    extra_env = {**object_store.env, "TMPDIR": str(tmp_path)}
+    options = {"config": config, "catalog": events_catalog(), "extra_env": extra_env}
     killed = run_connector_until(["read"], tmp_path, None, kill_after_states=5, **options)
+    assert orphaned_conversion_workers() == []  # they die with the connector
     first = [m["record"]["data"]["uuid"] for m in killed.messages if m["type"] == "RECORD"]
     states = [m for m in killed.messages if m["type"] == "STATE"]
     assert len(states) == 5
@@ -247,6 +254,7 @@ def test_kill_and_resume_loses_nothing_and_repeats_at_most_the_object_in_progres
     assert set(first) | set(second) == data.uuids()
     repeated = set(first) & set(second)
     assert len(repeated) <= data.events_per_member  # at most the object that was being read
+    assert not list(tmp_path.glob("amplitude-export-*"))  # the resumed run removed what the kill left, and its own
 
 
 DENIED = {
@@ -309,8 +317,11 @@ def test_the_console_scripts_fast_path_names_a_corrupt_object_too(local_s3: Loca
 
 
 def test_role_arn_is_assumed_through_sts(local_s3: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's server answers STS as well: the role's temporary credentials read the bucket."""
-    for name, value in local_s3.env.items():
+    """moto's server answers STS as well: the role's temporary credentials read the bucket. moto does not enforce IAM,
+    so the test looks at the requests themselves (through a recording proxy): an AssumeRole call, then every object
+    read signed with the role's temporary key, never with the base key."""
+    proxy = FaultProxy(local_s3.env["AWS_ENDPOINT_URL"])
+    for name, value in {**local_s3.env, "AWS_ENDPOINT_URL": proxy.url}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ASSUME_ROLE_EXTERNAL_ID", "airbyte-workspace-1")
     data = dataset(hours=2)
@@ -318,6 +329,14 @@ def test_role_arn_is_assumed_through_sts(local_s3: LocalStore, monkeypatch: pyte
     for hour in data.upload_hours():
         bucket.publish(hour)
     config = bucket.config(role_arn="arn:aws:iam::123456789012:role/amplitude-export-reader")
-    output = sync(config, FIRST + timedelta(hours=4), {})
+    try:
+        output = sync(config, FIRST + timedelta(hours=4), {})
+    finally:
+        proxy.stop()
     assert not output.errors, [error.trace.error.message for error in output.errors]
     assert {record["uuid"] for record in records(output, "events")} == data.uuids()
+    base_key = f"Credential={local_s3.env['AWS_ACCESS_KEY_ID']}/"
+    assume = [auth for method, _, auth in proxy.seen if method == "POST" and base_key in auth]
+    reads = [auth for method, path, auth in proxy.seen if method == "GET" and "%23" in path]
+    assert assume, "no STS request signed with the base credentials"
+    assert reads and not any(base_key in auth for auth in reads), "objects read with the base key: role ignored"

@@ -25,6 +25,7 @@ class FaultProxy:
         self.upstream = urlsplit(upstream)
         self.faults: list[StoreFault] = []
         self.injected: list[str] = []
+        self.seen: list[tuple[str, str, str]] = []  # (method, path, Authorization header) of every request
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -49,6 +50,7 @@ class FaultProxy:
         return None
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
+        self.seen.append((request.command, request.path, request.headers.get("Authorization", "")))
         fault = self._take(request.path) if request.command == "GET" else None
         if fault and fault.status:
             request.send_response(fault.status)

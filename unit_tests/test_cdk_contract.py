@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -57,6 +58,12 @@ PINNED: list[tuple[str, Callable[..., Any], str, str]] = [
         HttpStream._fetch_next_page,
         "975f2858fc95f0a6",
         "RequestingStream.send and its message rewrite",
+    ),
+    (
+        "Stream.read",
+        Stream.read,
+        "f8f1c7db3b3c11b3",
+        "RecordBatch has type RECORD and a record attribute, so that Stream.read counts it as a record for checkpoints",
     ),
     (
         "AirbyteTracedException.__init__",
