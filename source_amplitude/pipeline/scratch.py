@@ -13,7 +13,7 @@ from typing import Optional
 
 DISK_HEADROOM_BYTES = 256 << 20
 WORK_DIR_PREFIX = "amplitude-export-"
-OWNER_FILE = "owner.pid"
+OWNER_FILE = "owner.pid"  # 0.3 and earlier
 STALE_UNOWNED_SECONDS = 24 * 3600
 
 
@@ -22,21 +22,28 @@ class NotEnoughDisk(Exception):
 
 
 def new_work_dir() -> Path:
-    """A temporary directory for one download, marked with this process's id so that a later run can tell it was
-    left by a killed process (remove_stale_work_dirs)."""
-    directory = Path(tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
-    (directory / OWNER_FILE).write_text(str(os.getpid()))
-    return directory
+    """A temporary directory for one download, named with this process's id so that a later run can tell it was
+    left by a killed process (remove_stale_work_dirs). The id is in the name, created in one step: a file written
+    after it could be missing when a SIGKILL falls in between."""
+    return Path(tempfile.mkdtemp(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-"))
+
+
+def _owner(directory: Path) -> Optional[int]:
+    """The process that made the directory: from its name, or (written by 0.3 and earlier) its owner file."""
+    named = directory.name[len(WORK_DIR_PREFIX) :].split("-", 1)[0]
+    if named.isdigit():
+        return int(named)
+    try:
+        return int((directory / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def remove_stale_work_dirs() -> int:
     """Remove work directories whose process is gone (a SIGKILL leaves them behind). Returns how many."""
     removed = 0
     for directory in Path(tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*"):
-        try:
-            owner = int((directory / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            owner = None
+        owner = _owner(directory)
         if owner is None:
             try:
                 stale = time.time() - directory.stat().st_mtime > STALE_UNOWNED_SECONDS  # written by 0.1
