@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,17 @@ def test_a_job_blocked_where_it_cannot_check_is_left_within_the_close_wait() -> 
     prefetch.close()
     assert time.monotonic() - started < 1.5
     release.set()
+
+
+def test_items_added_after_the_first_ran_dry_are_fetched_too() -> None:
+    """Bucket mode adds each day's objects after the previous day's were handed out."""
+    from collections import deque
+
+    from source_amplitude.bucket.downloads import _Pending
+
+    todo: deque[Any] = deque([1, 2])
+    prefetch = Prefetch(_Pending(todo), lambda item, scope: item, lambda: 3, "test")
+    assert [prefetch.next(), prefetch.next(), prefetch.next()] == [1, 2, None]
+    todo.extend([3, 4])  # the next day's listing
+    assert [prefetch.next(), prefetch.next(), prefetch.next()] == [3, 4, None]
+    prefetch.close()

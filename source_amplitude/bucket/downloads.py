@@ -40,6 +40,22 @@ class CutOff(Exception):
     pass
 
 
+class _Pending:
+    """The objects added and not started yet. Unlike a generator, it has more to give after it ran dry once: each
+    day's listing adds its objects after the previous day's were handed out."""
+
+    def __init__(self, todo: deque[BucketObject]) -> None:
+        self._todo = todo
+
+    def __iter__(self) -> Iterator[BucketObject]:
+        return self
+
+    def __next__(self) -> BucketObject:
+        if not self._todo:
+            raise StopIteration
+        return self._todo.popleft()
+
+
 class ObjectDownloads:
     def __init__(
         self,
@@ -56,7 +72,7 @@ class ObjectDownloads:
         self._disk = disk
         # the object being read counts as one alive
         self._prefetch: Prefetch[BucketObject, Downloaded] = Prefetch(
-            self._objects(), self._download, lambda: in_flight + 1, "bucket-download"
+            _Pending(self._todo), self._download, lambda: in_flight + 1, "bucket-download"
         )
 
     def add(self, objects: Iterable[BucketObject]) -> None:
@@ -77,12 +93,6 @@ class ObjectDownloads:
     def close(self) -> None:
         self._prefetch.close()
         self._todo.clear()
-
-    def _objects(self) -> Iterator[BucketObject]:
-        while True:  # objects added later (the next day's listing) are handed out too
-            if not self._todo:
-                return
-            yield self._todo.popleft()
 
     def _download(self, obj: BucketObject, scope: Scope) -> Downloaded:
         started = time.monotonic()

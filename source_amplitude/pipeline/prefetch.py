@@ -83,7 +83,6 @@ class Prefetch(Generic[T, R]):
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._scopes: list[Scope] = []
-        self._exhausted = False
 
     def next(self) -> Optional[R]:
         """The next result in order (waiting for it), or None when every item has been handed out. Raises what the
@@ -118,10 +117,10 @@ class Prefetch(Generic[T, R]):
                     remove_quietly(directory)
 
     def _top_up(self, holding: int) -> None:
-        while not self._exhausted and not self._cancelled.is_set() and len(self._jobs) + holding < self._limit():
+        """`items` is asked again each time: an iterator with nothing now may have more later (a bucket's next day)."""
+        while not self._cancelled.is_set() and len(self._jobs) + holding < self._limit():
             item = next(self._items, None)
             if item is None:
-                self._exhausted = True
                 return
             self._jobs.append(self._start(item))
 
