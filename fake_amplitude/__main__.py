@@ -25,6 +25,12 @@ def main(argv: list[str]) -> None:
         "--export-first-byte-seconds", type=float, default=0.0, help="wait before the first byte of each export"
     )
     parser.add_argument("--export-mb-per-second", type=float, help="send exports at this many MB/s")
+    parser.add_argument(
+        "--too-large-hour",
+        action="append",
+        default=[],
+        help="answer 400 ('over 4 GB') to every export that includes this upload hour, e.g. 2026-11-20T10",
+    )
     args = parser.parse_args(argv)
     if args.first_hour:
         first = datetime.strptime(args.first_hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
@@ -42,6 +48,9 @@ def main(argv: list[str]) -> None:
         cache_dir=args.cache_dir,
         export_first_byte_seconds=args.export_first_byte_seconds,
         export_bytes_per_second=args.export_mb_per_second * 1e6 if args.export_mb_per_second else None,
+        too_large_hours={
+            datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc) for hour in args.too_large_hour
+        },
     ).start()
     print(
         f"fake Amplitude listening on {fake.url}\n"

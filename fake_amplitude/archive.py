@@ -6,9 +6,9 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Optional
 
 import orjson
 
@@ -47,12 +47,18 @@ def write_export_zip(
     hours: Iterable[tuple[datetime, Iterable[dict[str, Any]]]],
     events_per_member: int,
     published: Callable[[datetime, int], bool] = lambda hour, partition: True,
+    raw: Optional[Mapping[datetime, bytes]] = None,
 ) -> int:
     """Write the archive for (upload hour, events) pairs to `sink`; hours without events get no member, and neither
-    do partitions not `published` yet. Returns the number of events written."""
+    do partitions not `published` yet. An hour in `raw` gets one member holding exactly those bytes (the shapes real
+    SDKs write that the dataset never has) instead. Returns the number of events written."""
     written = 0
     with zipfile.ZipFile(_Unseekable(sink), "w", compression=zipfile.ZIP_STORED) as archive:
         for hour, events in hours:
+            if raw and hour in raw:
+                with archive.open(member_name(app_id, hour, 0), "w") as member:
+                    member.write(gzip.compress(raw[hour], compresslevel=1, mtime=0))
+                continue
             for partition, chunk in enumerate(_chunks(events, events_per_member)):
                 if not published(hour, partition):
                     continue

@@ -3,7 +3,7 @@ unit_tests/resources/recorded/events_list.json, annotations_v3.json, cohorts.jso
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fake_amplitude.dataset import EVENT_TYPES, Dataset
@@ -237,3 +237,36 @@ def sample_charts(dataset: Dataset) -> dict[str, str]:
         ]
     )
     return {"act1vusr": segmentation, "grp2plat": group_by, "fun3step": funnel}
+
+
+def deletion_jobs(dataset: Dataset, today: date) -> list[dict[str, Any]]:
+    """User Privacy API deletion jobs (recorded/deletions_create.json's shape) for some of the dataset's users, in
+    every state a job passes through: done (20 days ago), submitted (2 days ago), staging (in 10 and 25 days). Users
+    0..5 are deleted; user 2's deletion was requested with include_mapped_user_ids (so its user_id is listed)."""
+    users = dataset._users
+
+    def entry(index: int, requester: str, with_user_id: bool = False) -> dict[str, Any]:
+        user = users[index]
+        listed: dict[str, Any] = {"amplitude_id": user.amplitude_id, "requester": requester}
+        if with_user_id:
+            listed["user_id"] = user.user_id
+        return listed
+
+    def job(offset_days: int, status: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        day = today + timedelta(days=offset_days)
+        requested = (day - timedelta(days=12)).isoformat()
+        scrubbed = (day + timedelta(days=1)).isoformat() if status == "done" else None
+        return {
+            "active_scrub_done_date": scrubbed,
+            "amplitude_ids": [{**e, "requested_on_day": requested} for e in entries],
+            "app": str(dataset.app_id),
+            "day": day.isoformat(),
+            "status": status,
+        }
+
+    return [
+        job(-20, "done", [entry(0, "rest"), entry(1, "privacy@example.com")]),
+        job(-2, "submitted", [entry(2, "rest", with_user_id=True)]),
+        job(10, "staging", [entry(3, "rest"), entry(4, "rest")]),
+        job(25, "staging", [entry(5, "privacy@example.com")]),
+    ]

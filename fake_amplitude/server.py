@@ -69,6 +69,12 @@ class FakeState:
     late_partitions: dict[tuple[datetime, int], timedelta] = field(default_factory=dict)
     max_export_events: Optional[int] = None  # more events in one export -> 400 (Amplitude: "over 4 GB")
     timeout_export_events: Optional[int] = None  # more events in one export -> 504
+    too_large_hours: set[datetime] = field(default_factory=set)  # an export that includes one of these -> 400
+    # upload hour -> the exact bytes of its one member (lines as some SDK wrote them), instead of the dataset's events
+    raw_hours: dict[datetime, bytes] = field(default_factory=dict)
+    # User Privacy API deletion jobs (catalog.deletion_jobs, scheduled around the clock's day); tests edit them
+    deletion_jobs: Optional[list[dict[str, Any]]] = None
+    last_deletions_request: float = -10.0  # monotonic; closer calls than 1 s answer 429 (Amplitude's limit)
     serve_annotations_v3: bool = True
     taxonomy_enabled: bool = True
     charts: dict[str, str] = field(default_factory=dict)  # chart id -> CSV text; empty: catalog.sample_charts()
@@ -107,6 +113,9 @@ class QuietServer(ThreadingHTTPServer):
 class FakeAmplitude:
     def __init__(self, dataset: Dataset, port: int = 0, **state: Any) -> None:
         self.state = FakeState(dataset=dataset, **state)
+        if self.state.deletion_jobs is None:
+            today = (self.state.clock or datetime.now(UTC)).date()
+            self.state.deletion_jobs = catalog.deletion_jobs(dataset, today)
         handler = type("BoundHandler", (AmplitudeHandler,), {"state": self.state})
         self._server = QuietServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
@@ -232,7 +241,8 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         hours = [h for h in dataset.upload_hours() if first <= h <= last and h < visible_end]
         hours = [h for h in hours if any(self.state.published(h, n) for n in range(dataset.partitions_per_hour))]
         count = len(hours) * dataset.events_per_hour
-        if self.state.max_export_events is not None and count > self.state.max_export_events:
+        too_large = any(h in self.state.too_large_hours for h in hours)
+        if too_large or (self.state.max_export_events is not None and count > self.state.max_export_events):
             self._send(400, error_body(400, "Export size exceeds 4GB", "Bad Request", "invalid"))
             return
         if self.state.timeout_export_events is not None and count > self.state.timeout_export_events:
@@ -271,9 +281,10 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
     def _archive(self, hours: list[datetime]) -> IO[bytes]:
         dataset = self.state.dataset
         events = ((h, dataset.events_in_hour(h)) for h in hours)
-        if self.state.cache_dir is None:
+        raw = self.state.raw_hours
+        if self.state.cache_dir is None or any(h in raw for h in hours):
             spool = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
-            write_export_zip(spool, dataset.app_id, events, dataset.events_per_member, self.state.published)
+            write_export_zip(spool, dataset.app_id, events, dataset.events_per_member, self.state.published, raw)
             return spool
         identity = f"{dataset.seed}-{dataset.events_per_hour}-{dataset.padding_properties}-{dataset.late_fraction}"
         key = f"v{DATASET_VERSION}-{identity}-{dataset.events_per_member}-{hours[0]:%Y%m%d%H}-{len(hours)}.zip"
@@ -285,6 +296,34 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
                     write_export_zip(out, dataset.app_id, events, dataset.events_per_member)
                 partial.rename(path)
         return path.open("rb")
+
+    # ---- User Privacy API (docs/amplitude-api-notes.md) ----
+    def deletions(self, params: dict[str, str]) -> None:
+        with self.state.lock:
+            began = time.monotonic()
+            too_soon = began - self.state.last_deletions_request < 1.0
+            self.state.last_deletions_request = began
+        if too_soon:
+            self._send(429, error_body(429, "Too many requests: 1 per second"), headers={"Retry-After": "1"})
+            return
+        try:
+            first = date.fromisoformat(params["start_day"])
+            last = date.fromisoformat(params["end_day"])
+        except (KeyError, ValueError):
+            self._send(400, error_body(400, "start_day and end_day must be YYYY-MM-DD", "Bad Request", "invalid"))
+            return
+        if last < first or (last - first).days > 183:
+            self._send(400, error_body(400, "The range may not exceed six months", "Bad Request", "invalid"))
+            return
+        jobs = [
+            job
+            for job in self.state.deletion_jobs or []
+            if first <= date.fromisoformat(job["day"]) <= last and job["amplitude_ids"]
+        ]
+        if not jobs:  # recorded/deletions_list_empty.json: an empty list labelled text/html
+            self._send(200, b"[]", "text/html; charset=UTF-8")
+            return
+        self._json(jobs)
 
     # ---- Dashboard REST (docs/amplitude-api-notes.md) ----
     def users(self, params: dict[str, str]) -> None:
@@ -391,6 +430,7 @@ ROUTES: dict[str, Route] = {
     "/api/2/taxonomy/event-property": AmplitudeHandler.taxonomy_event_properties,
     "/api/2/taxonomy/user-property": AmplitudeHandler.taxonomy_user_properties,
     "/api/2/taxonomy/category": AmplitudeHandler.taxonomy_categories,
+    "/api/2/deletions/users": AmplitudeHandler.deletions,
 }
 CHART_CSV = re.compile(r"^/api/3/chart/([^/]+)/csv$")
 

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import jsonschema
 import pytest
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, ExpectedOutcome, read
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -240,3 +240,48 @@ def test_temporary_files_are_removed_after_a_failure(tmp_path: Path) -> None:
         )
     assert run.exit_code != 0
     assert not list(tmp_path.glob("amplitude-export-*"))
+
+
+def test_hours_before_a_refused_hour_are_emitted_and_saved_and_nothing_is_lost_after(server: FakeAmplitude) -> None:
+    """A 24-hour window whose hour 10 Amplitude cannot export (400 whatever the window): hours 0..9 are emitted and
+    checkpointed first, the message says what was saved and gives the exact state that skips the hour; a retry while
+    the hour is still refused emits nothing again; once the hour exports (or the user skips it), the next sync loses
+    and repeats nothing."""
+    refused = FIRST + timedelta(hours=10)
+    server.state.too_large_hours = {refused}
+    now = now_for_last_hour(FIRST + timedelta(hours=23))
+    first = sync(server, now, expect_failure=True)
+    assert len(uuids(first)) == len(set(uuids(first))) == 10 * 40
+    saved = last_state(first)
+    assert saved["server_upload_time"] == "20261101T09"
+    error = next(e.trace.error for e in first.errors if e.trace.error.stream_descriptor)
+    assert error.failure_type == FailureType.config_error
+    assert "upload hour 20261101T10" in error.message and "state at 20261101T09" in error.message
+    assert "events_source" in error.message  # bucket mode reads it
+    skip_state = json.loads(error.message[error.message.index("{") : error.message.rindex("}") + 1])
+    assert skip_state["server_upload_time"] == "20261101T10"
+
+    again = sync(server, now, saved, expect_failure=True)
+    assert uuids(again) == [] and last_state(again) in ({}, saved)
+
+    server.state.too_large_hours = set()
+    rest = sync(server, now, saved)
+    emitted = uuids(first) + uuids(rest)
+    assert len(emitted) == len(set(emitted)) == 24 * 40
+
+    skipped = sync(server, now, skip_state)  # following the message's other way out: only hour 10 is given up
+    hour_10 = {
+        r.record.data["uuid"]
+        for r in rest.records
+        if r.record.data["server_upload_time"].startswith(f"{refused:%Y-%m-%dT%H}")
+    }
+    assert len(hour_10) == 40
+    assert sorted(uuids(skipped)) == sorted(set(uuids(rest)) - hour_10)
+
+
+def test_a_retry_after_past_the_bound_fails_transient_without_moving_state(server: FakeAmplitude) -> None:
+    server.add_fault(Fault(path="/api/2/export", status=429, times=1, retry_after="7200"))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=3)), expect_failure=True)
+    error = next(e.trace.error for e in output.errors if e.trace.error.stream_descriptor)
+    assert error.failure_type == FailureType.transient_error and "7200 s" in error.message
+    assert output.records == [] and last_state(output) == {}

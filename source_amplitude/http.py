@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType, StreamDescriptor
@@ -35,6 +36,7 @@ from source_amplitude.errors import (
 )
 from source_amplitude.parsers.common import Record, UnexpectedAnswer
 from source_amplitude.settings import (
+    DELETIONS_SECONDS_PER_REQUEST,
     ACTIVE_USERS_COST,
     ACTIVE_USERS_GROUPED_COST,
     AVERAGE_SESSION_LENGTH_COST,
@@ -42,6 +44,7 @@ from source_amplitude.settings import (
     BACKOFF_CAP_SECONDS,
     CHART_QUERY_COST,
     DASHBOARD_COST_PER_HOUR,
+    MAX_RETRY_AFTER_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )
 
@@ -70,6 +73,13 @@ def dashboard_budget() -> APIBudget:
     return APIBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=list(weighted))])
 
 
+def deletions_budget() -> APIBudget:
+    """The User Privacy API allows 1 request per second per project (docs/amplitude-api-notes.md)."""
+    matcher = HttpRequestRegexMatcher(url_path_pattern=r"/api/2/deletions/users$")
+    rate = Rate(limit=1, interval=timedelta(seconds=DELETIONS_SECONDS_PER_REQUEST))
+    return APIBudget(policies=[MovingWindowCallRatePolicy(rates=[rate], matchers=[matcher])])
+
+
 def retry_after_seconds(response: requests.Response, now: datetime) -> Optional[float]:
     value = response.headers.get("Retry-After")
     if not value:
@@ -85,6 +95,15 @@ def retry_after_seconds(response: requests.Response, now: datetime) -> Optional[
     return max(0.0, (when - now).total_seconds())
 
 
+def retry_after_too_long_message(response: requests.Response, seconds: float) -> str:
+    path = urlsplit(response.url or "").path or "its API"
+    return (
+        f"Amplitude answered HTTP {response.status_code} to {path} and asked to wait {seconds:.0f} s before the next "
+        f"request (Retry-After), longer than the {MAX_RETRY_AFTER_SECONDS} s this connector waits. The sync stops "
+        "here; every checkpoint saved so far holds, so run it again later."
+    )
+
+
 class JitteredBackoff(BackoffStrategy):
     """Retry-After when Amplitude sends it, otherwise exponential backoff with full jitter."""
 
@@ -97,8 +116,13 @@ class JitteredBackoff(BackoffStrategy):
     ) -> Optional[float]:
         if isinstance(response_or_exception, requests.Response):
             retry_after = retry_after_seconds(response_or_exception, datetime.now(UTC))
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
+                raise AirbyteTracedException(
+                    message=retry_after_too_long_message(response_or_exception, retry_after),
+                    failure_type=FailureType.transient_error,
+                )
             if retry_after is not None:
-                return max(MIN_BACKOFF_SECONDS, min(retry_after, self._cap_seconds))
+                return max(MIN_BACKOFF_SECONDS, retry_after)
         ceiling = min(self._cap_seconds, self._base_seconds * 2 ** max(0, attempt_count - 1))
         return max(MIN_BACKOFF_SECONDS, random.uniform(ceiling / 2, ceiling))
 

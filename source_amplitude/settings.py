@@ -45,9 +45,13 @@ AVERAGE_SESSION_LENGTH_COST = DASHBOARD_MAX_SLICE_DAYS * 4
 # segmentation with one group-by (30 days x (1 + 4) x 2 events).
 CHART_QUERY_COST = 300
 
+# The User Privacy API (user_deletions) allows 1 request per second per project; a little over, for clock skew.
+DELETIONS_SECONDS_PER_REQUEST = 1.1
+
 # HTTP retry policy shared by every stream.
 MAX_RETRIES = 5
 MAX_RETRY_SECONDS = 600
 BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 60.0
+BACKOFF_CAP_SECONDS = 60.0  # our own exponential backoff; a Retry-After from Amplitude is honoured as sent, up to:
+MAX_RETRY_AFTER_SECONDS = 600  # past this a sync fails (transient_error) rather than sleep for hours
 REQUEST_TIMEOUT_SECONDS = 300

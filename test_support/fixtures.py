@@ -19,7 +19,7 @@ from fake_amplitude.object_stores import LocalGcs, LocalS3, LocalStore
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process reads retry after milliseconds, not seconds (the policy itself: unit_tests/test_errors.py)."""
     monkeypatch.setattr("source_amplitude.http.BACKOFF_BASE_SECONDS", 0.001)
-    monkeypatch.setattr("source_amplitude.streams.bucket_files.BACKOFF_BASE_SECONDS", 0.001)
+    monkeypatch.setattr("source_amplitude.bucket.read.BACKOFF_BASE_SECONDS", 0.001)
     monkeypatch.setattr("source_amplitude.errors.MAX_RETRIES", 2)
 
 

@@ -7,9 +7,11 @@ import pytest
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.errors import DEFAULT_POLICY, AmplitudeErrorHandler, amplitude_error_detail
 from source_amplitude.http import JitteredBackoff, retry_after_seconds
+from source_amplitude.settings import MAX_RETRY_AFTER_SECONDS
 from source_amplitude.streams.catalog import Annotations
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
 from source_amplitude.streams.events import Events
@@ -113,3 +115,17 @@ def test_backoff_honours_retry_after_then_grows_exponentially_with_jitter() -> N
     waits = [backoff.backoff_time(response(429), attempt) for attempt in (1, 2, 3, 4, 10)]
     assert 1 <= waits[0] <= 2 and 2 <= waits[1] <= 4 and 4 <= waits[2] <= 8 and 8 <= waits[3] <= 16
     assert 30 <= (waits[4] or 0) <= 60
+
+
+def test_a_retry_after_longer_than_our_cap_is_honoured_as_sent() -> None:
+    backoff = JitteredBackoff(base_seconds=2, cap_seconds=60)
+    assert backoff.backoff_time(response(429, headers={"Retry-After": "90"}), 1) == 90
+    assert backoff.backoff_time(response(429, headers={"Retry-After": str(MAX_RETRY_AFTER_SECONDS)}), 1) == 600
+
+
+def test_a_retry_after_past_the_bound_fails_the_sync_as_transient_instead_of_sleeping() -> None:
+    backoff = JitteredBackoff(base_seconds=2, cap_seconds=60)
+    with pytest.raises(AirbyteTracedException) as raised:
+        backoff.backoff_time(response(429, headers={"Retry-After": "7200"}), 1)
+    assert raised.value.failure_type == FailureType.transient_error
+    assert "7200 s" in raised.value.message and f"{MAX_RETRY_AFTER_SECONDS} s" in raised.value.message

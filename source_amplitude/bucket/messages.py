@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from source_amplitude.bucket.store import Problem, StoreError
 from source_amplitude.config import BucketSource, S3Source
 
@@ -67,3 +70,17 @@ def no_files_message(source: BucketSource, owner: str, others: list[str]) -> str
         f"{found}Set events_source.path_prefix to the folder of Amplitude's export destination and "
         f"events_source.project_id to the exporting project's id, or set up the export ({docs})."
     )
+
+
+CONFIG_PROBLEMS = {Problem.MISSING_BUCKET, Problem.DENIED, Problem.CREDENTIALS, Problem.WRONG_REGION}
+
+
+def store_failure(source: BucketSource, error: StoreError) -> AirbyteTracedException:
+    """A store problem as the sync's failure: config_error for what the user must change, transient otherwise."""
+    failure = FailureType.transient_error
+    if error.problem in CONFIG_PROBLEMS:
+        failure = FailureType.config_error
+    elif error.problem is Problem.OTHER:
+        failure = FailureType.system_error
+    message = problem_message(source, error)
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=failure)

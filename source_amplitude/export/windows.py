@@ -19,7 +19,7 @@ from airbyte_cdk.sources.streams.http.request_window_split_exception import Requ
 
 from source_amplitude.export.archive import Members
 from source_amplitude.pipeline.conversion import Conversion
-from source_amplitude.pipeline.hours import HOUR, export_hour
+from source_amplitude.pipeline.hours import HOUR
 from source_amplitude.pipeline.prefetch import Prefetch, Scope
 from source_amplitude.pipeline.scratch import remove_quietly
 
@@ -36,6 +36,7 @@ class Download:
     size_bytes: int
     seconds: float  # from the request to the checked archive
     split_to: Optional[int] = None  # the window size that worked, when Amplitude refused a larger one
+    refused: Optional[str] = None  # Amplitude's answer, when it refuses even this single hour (400/504)
 
     @property
     def hours(self) -> int:
@@ -49,13 +50,6 @@ class Download:
 # One request for (first, last) into `directory`, its broken-download retries included (checking `scope` on every
 # chunk and between retries, so that a closed read stops it at once).
 FetchWindow = Callable[[datetime, datetime, Path, Scope], Download]
-
-
-class CannotExportHour(Exception):
-    def __init__(self, hour: datetime, detail: str) -> None:
-        super().__init__(f"upload hour {export_hour(hour)}: {detail}")
-        self.hour = hour
-        self.detail = detail
 
 
 class WindowPlan:
@@ -121,7 +115,8 @@ class ExportWindows:
 
     def next_download(self) -> Download:
         """The next download in hour order, once it is on disk and checked. The caller has finished with (and
-        discarded) the previous one. Raises what the job met (CannotExportHour, a failed download...)."""
+        discarded) the previous one. Raises what the job met (a failed download...); an hour Amplitude refuses comes
+        as a Download with `refused` set, after every hour before it."""
         if not self._ready:
             downloads = self._prefetch.next()
             if downloads is None:
@@ -146,8 +141,10 @@ class ExportWindows:
                 download = self._fetch(first, last, directory, scope)
             except RequestWindowSplitRequiredException as split:
                 remove_quietly(directory)
-                if first == last:
-                    raise CannotExportHour(first, split.error_message or "refused") from split
+                if first == last:  # the hours before it are handed out first, then this one as refused
+                    refused = split.error_message or "refused"
+                    downloads.append(Download(first, last, None, None, {}, 0, 0.0, refused=refused))
+                    return downloads
                 half = (int((last - first) / HOUR) + 1) // 2
                 middle = first + timedelta(hours=half - 1)
                 ranges.extendleft([(middle + HOUR, last, True), (first, middle, True)])

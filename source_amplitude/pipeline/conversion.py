@@ -13,7 +13,8 @@ from typing import Optional, Union
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import ConfigError
-from source_amplitude.parsers.events import parse_line, record_messages
+from source_amplitude.parsers.events import parse_lines, record_messages
+from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.pipeline.members import Member, MemberReader
 from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk
@@ -29,6 +30,7 @@ class Conversion:
         self._emit_batches = emit_batches
         self._emitted_at = time.time_ns() // 1_000_000
         self._reader = MemberReader()
+        self._repairs = Repairs()
         self._converted: Optional[ConvertedMembers] = None
         if emit_batches and pool.enabled:
             self._converted = ConvertedMembers(pool, [], stream, self._emitted_at, disk)
@@ -58,10 +60,21 @@ class Conversion:
                 ) from error
         elif self._emit_batches:
             for lines in self._reader.lines(tag):
-                yield RecordBatch(self._stream, record_messages(lines, self._stream, self._emitted_at), len(lines))
+                payload = record_messages(lines, self._stream, self._emitted_at, self._repairs)
+                if payload:
+                    yield RecordBatch(self._stream, payload, payload.count(b"\n"))  # a line per record
         else:
             for lines in self._reader.lines(tag):
-                yield from map(parse_line, lines)
+                yield from parse_lines(lines, self._repairs)
+
+    def take_repairs(self) -> Repairs:
+        """What the lenient path changed since the last call (parsers/lenient_json.py), for the stream's WARN."""
+        repairs = self._repairs
+        if self._converted is not None:
+            repairs.update(self._converted.repairs)
+            self._converted.repairs = Repairs()
+        self._repairs = Repairs()
+        return repairs
 
     def close(self) -> None:
         """Members not read yet are dropped; workers left half-way are stopped (ConvertedMembers.close)."""

@@ -17,10 +17,11 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, Optional, cast
 
 import orjson
 
+from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.cpus import conversion_workers, usable_cpus
 from source_amplitude.pipeline.gzip_lines import ArchiveError
 from source_amplitude.pipeline.scratch import DiskBudget
@@ -125,6 +126,7 @@ class ConvertedMembers:
         self._stream = stream
         self._emitted_at = emitted_at
         self._disk = disk  # the converted files count against the read's disk budget
+        self.repairs = Repairs()  # what the workers' lenient path changed (parsers/lenient_json.py)
 
     def add(self, tag: object, job: Job) -> None:
         """One more job, after those given so far."""
@@ -142,6 +144,7 @@ class ConvertedMembers:
                 if "error" in answer:
                     error = ArchiveError if answer["error"] == "archive" else ValueError
                     raise error(str(answer["message"]))
+                self.repairs.update(cast("dict[str, int]", answer.get("repairs") or {}))
                 with job.out.open("rb") as converted:
                     offset = 0
                     for size, count in answer["chunks"]:  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ cannot use, a cursor later than now, and what an interrupted read was doing."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Optional, TypeVar
@@ -41,26 +42,45 @@ def stopped_message(stream: str, doing: Optional[str], cursor: Optional[datetime
     return f"{stream} was {doing}; its last checkpoint: {checkpoint}"
 
 
-def report_hour(logger: logging.Logger, outcome: HourOutcome, emitted: frozenset[int], now: datetime) -> None:
+def warn_late(
+    logger: logging.Logger, stream: str, hour: datetime, partitions: Iterable[int], now: datetime, where: str = ""
+) -> None:
+    """The one WARN, in both modes, for partitions of an hour already checkpointed that turned up since."""
+    late = (now - hour - HOUR).total_seconds() / 3600
+    logger.warning(
+        f"{stream}: upload hour {export_hour(hour)} arrived late: partition(s) {partition_numbers(partitions)}{where} "
+        f"turned up {late:.0f} h after the hour ended (since the previous sync; Amplitude documents about 2 h) and "
+        "were emitted now."
+    )
+
+
+def report_hour(
+    logger: logging.Logger, stream: str, outcome: HourOutcome, emitted: frozenset[int], now: datetime
+) -> None:
     """The WARN of an hour whose partitions came late, or that is given up incomplete."""
     hour = export_hour(outcome.hour)
     if outcome.was_pending and emitted:
-        late = (now - outcome.hour - HOUR).total_seconds() / 3600
-        logger.warning(
-            f"events: upload hour {hour} arrived late: partition(s) {partition_numbers(emitted)} turned up "
-            f"{late:.0f} h after the hour ended (since the previous sync; Amplitude documents about 2 h) and were "
-            "emitted now."
-        )
+        warn_late(logger, stream, outcome.hour, emitted, now)
     if outcome.given_up and outcome.delivered:
         missing = partition_numbers(missing_partitions(outcome.delivered))
         logger.warning(
-            f"events: upload hour {hour} is still missing partition(s) {missing} "
+            f"{stream}: upload hour {hour} is still missing partition(s) {missing} "
             f"more than {LATE_DATA_GRACE_HOURS} h after it ended; the partitions Amplitude published were emitted "
             "and the hour is no longer asked for."
         )
     elif outcome.given_up and outcome.was_pending:
         logger.info(
-            f"events: upload hour {hour} still has no data {LATE_DATA_GRACE_HOURS} h after it ended: an empty hour"
+            f"{stream}: upload hour {hour} still has no data {LATE_DATA_GRACE_HOURS} h after it ended: an empty hour"
+        )
+
+
+def warn_repaired(logger: logging.Logger, stream: str, where: str, repairs: Counter[str]) -> None:
+    """The one WARN per hour (or object) of what the lenient path changed: never a silent change."""
+    if repairs:
+        done = "; ".join(f"{count} {kind}" for kind, count in sorted(repairs.items()))
+        logger.warning(
+            f"{stream}: {where} holds lines orjson cannot read as they are: {done}. Everything else was emitted "
+            'unchanged (docs/amplitude.md, "Unusual export lines").'
         )
 
 

@@ -138,6 +138,12 @@ class ExportState:
         outcome = HourOutcome(hour, was_pending, complete, still_pending, given_up, delivered)
         return replace(self, cursor=cursor, pending=pending), outcome
 
+    def skipping(self, hour: datetime) -> ExportState:
+        """This state with `hour` taken as read (the user gives it up): what the refused-hour message offers."""
+        pending = {h: parts for h, parts in self.pending.items() if h != hour}
+        cursor = hour if self.cursor is None else max(self.cursor, hour)
+        return replace(self, cursor=cursor, pending=pending)
+
     def without_pending_before(self, first: datetime) -> ExportState:
         """Pending hours before `first` (a start_date moved later) are no longer wanted."""
         return replace(self, pending={h: p for h, p in self.pending.items() if h >= first})

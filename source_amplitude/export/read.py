@@ -1,0 +1,252 @@
+"""One Export API read of the events stream, from plan to last checkpoint: it owns the window downloads (ahead, in
+order: export/windows.py), the conversion of each window's members (pipeline/conversion.py), the events state
+(pipeline/state.py) and everything they hold on disk and in processes; close() releases all of it, whatever stopped
+the read. streams/events.py only declares the stream and hands each upload hour here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Optional, Union
+
+import orjson
+from airbyte_cdk.models import (
+    AirbyteEstimateTraceMessage,
+    AirbyteTraceMessage,
+    EstimateType,
+    FailureType,
+    TraceType,
+)
+from airbyte_cdk.sources.streams.core import StreamData
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_amplitude.export.archive import ArchiveError, Members
+from source_amplitude.export.download import WindowDownloader
+from source_amplitude.export.windows import ExportWindows, Window
+from source_amplitude.pipeline.conversion import Conversion
+from source_amplitude.pipeline.convert_pool import ConvertPool
+from source_amplitude.pipeline.hours import HOUR, export_hour
+from source_amplitude.pipeline.members import Member
+from source_amplitude.pipeline.reads import report_hour, stopped_message, warn_repaired
+from source_amplitude.pipeline.scratch import DiskBudget, remove_stale_work_dirs
+from source_amplitude.pipeline.state import ExportState
+from source_amplitude.record_batch import RecordBatch
+
+WINDOW_REGROW_HOURS = 24
+S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"
+
+Item = Union[StreamData, RecordBatch, AirbyteTraceMessage]
+
+
+class ExportRead:
+    def __init__(
+        self,
+        stream: str,
+        now: datetime,
+        emit_batches: bool,
+        request_time_range_hours: int,
+        export_concurrency: int,
+        make_downloader: Callable[[DiskBudget], WindowDownloader],
+        logger: logging.Logger,
+    ) -> None:
+        self.state = ExportState()
+        self._stream = stream
+        self._now = now
+        self._emit_batches = emit_batches
+        self._request_time_range_hours = request_time_range_hours
+        self._export_concurrency = export_concurrency
+        self._make_downloader = make_downloader
+        self._logger = logger
+        self._plan: list[datetime] = []
+        self._position: dict[datetime, int] = {}
+        self._window: Optional[Window] = None
+        self._windows: Optional[ExportWindows] = None
+        self._pool = ConvertPool()
+        self._disk = DiskBudget()
+        self._records_so_far = 0
+        self._hours_so_far = 0
+        self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
+
+    def plan(self, start: datetime, last_hour: datetime) -> list[datetime]:
+        """The upload hours this sync reads, in order: pending hours first, then every hour after the cursor."""
+        self._doing = "planning the upload hours to read"
+        self.state = self.state.without_pending_before(start)  # a start_date later than the state wins
+        self._plan = self.state.hours_to_read(start, last_hour)
+        self._position = {hour: index for index, hour in enumerate(self._plan)}
+        pending = [hour for hour in self._plan if hour in self.state.pending]
+        if pending:
+            self._logger.info(
+                f"{self._stream}: asking again for {len(pending)} upload hour(s) Amplitude had not fully published "
+                f"({export_hour(pending[0])}..{export_hour(pending[-1])})"
+            )
+        return self._plan
+
+    def read_hour(self, hour: datetime) -> Iterator[Item]:
+        """The hour's records, then its checkpoint in `state` (and, after a window's last hour, an estimate)."""
+        try:
+            if not (self._window and self._window.covers(hour)):
+                self._doing = f"waiting for Amplitude's export of upload hour {export_hour(hour)} on"
+                self._open_window(hour)
+            window = self._window
+            assert window is not None
+            self._doing = f"reading upload hour {export_hour(hour)}"
+            yield from self._hour_records(window, hour)
+        except BaseException:
+            self.close()
+            raise
+        emitted = window.to_read.get(hour, frozenset())
+        self.state, outcome = self.state.after_hour(hour, emitted, self._now)
+        window.pending += outcome.pending
+        report_hour(self._logger, self._stream, outcome, emitted, self._now)
+        self._hours_so_far += 1
+        if hour == window.last:
+            yield from self._finish_window(window)
+        self._doing = None if hour == self._plan[-1] else f"between upload hours {export_hour(hour)} and the next"
+
+    def rate_limited(self) -> None:
+        """A 429 on an export (on a download thread): fewer requests in flight for the rest of the sync."""
+        lowered = self._windows.lower_concurrency() if self._windows else None
+        if lowered is not None:
+            self._logger.warning(
+                f"{self._stream}: Amplitude answered 429 (rate limit) to an export request; at most {lowered} export "
+                "requests at once for the rest of this sync"
+            )
+
+    def stop(self) -> Optional[str]:
+        """Close everything (an interrupted sync); says what the read was doing, or None if idle."""
+        doing, self._doing = self._doing, None
+        self.close()
+        return stopped_message(self._stream, doing, self.state.cursor)
+
+    def close(self) -> None:
+        self._close_window()
+        if self._windows:
+            self._windows.close()
+        self._windows = None
+        self._pool.close()
+
+    def _hour_records(self, window: Window, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
+        if window.conversion is None or not window.to_read.get(hour):
+            return
+        try:
+            for item in window.conversion.records(hour):
+                window.records += item.count if isinstance(item, RecordBatch) else 1
+                yield item
+            warn_repaired(
+                self._logger, self._stream, f"upload hour {export_hour(hour)}", window.conversion.take_repairs()
+            )
+        except (ArchiveError, ValueError) as error:
+            raise AirbyteTracedException(
+                message=f"The export of upload hour {export_hour(hour)} could not be read ({error}). Nothing after "
+                "the previous hour was saved; the next attempt resumes at this hour.",
+                failure_type=FailureType.transient_error,
+            ) from error
+
+    def _open_window(self, first: datetime) -> None:
+        self._close_window()
+        if self._windows is None:
+            remove_stale_work_dirs()  # left by a killed run of this connector
+            window_hours = min(self._request_time_range_hours, self.state.window_hours or 10**6)
+            self._windows = ExportWindows(
+                self._plan[self._position[first] :],
+                window_hours,
+                self._make_downloader(self._disk),
+                self._export_concurrency,
+                self._logger,
+            )
+        download = self._windows.next_download()
+        if download.refused is not None:
+            download.discard()
+            raise self._refused(download.first, download.refused)
+        if download.first != first:
+            download.discard()
+            raise AssertionError(f"{self._stream}: expected the export from {first}, got {download.first}")
+        if download.split_to and download.split_to != self.state.window_hours:
+            self.state = self.state.with_window(download.split_to, since=download.first)
+            self._windows.set_window_hours(download.split_to)
+        to_read = self._partitions_to_read(download.members, download.first, download.last)
+        conversion = None
+        if download.archive is not None and download.directory is not None:
+            conversion = Conversion(self._stream, self._emit_batches, self._pool, self._disk)
+            for hour, parts in to_read.items():
+                for n in sorted(parts):
+                    out = download.directory / f"records-{hour:%Y%m%d%H}-{n}"
+                    conversion.add(hour, Member(download.archive, download.members[hour][n]), out)
+        self._window = Window(download, conversion, to_read)
+
+    def _refused(self, hour: datetime, detail: str) -> AirbyteTracedException:
+        saved = "nothing was saved yet"
+        if self.state.cursor is not None:
+            saved = f"every upload hour before it was emitted and saved (state at {export_hour(self.state.cursor)})"
+        skip_state = orjson.dumps(self.state.skipping(hour).as_dict()).decode()
+        return AirbyteTracedException(
+            message=f"Amplitude cannot export upload hour {export_hour(hour)} ({detail}): it holds more than 4 GB or "
+            f"its export times out, so no Export API request can read it. Of this sync, {saved}; nothing from "
+            f"{export_hour(hour)} on was saved, and the next sync starts at it again. To read it without losing "
+            f"anything: have Amplitude's Amazon S3 or Google Cloud Storage export ({S3_EXPORT_URL}) write that hour "
+            "to a bucket and set events_source to that bucket: bucket mode carries on from this state, reads "
+            f"{export_hour(hour)} and saves a state the Export API mode can carry on from. To skip the hour and lose "
+            f"its events instead, set this stream's state to {skip_state}.",
+            failure_type=FailureType.config_error,
+        )
+
+    def _partitions_to_read(self, members: Members, first: datetime, last: datetime) -> dict[datetime, frozenset[int]]:
+        """For each hour of the window, the partitions in the archive not emitted by an earlier sync."""
+        to_read = {}
+        hour = first
+        while hour <= last:
+            to_read[hour] = frozenset(members.get(hour, {})) - self.state.delivered(hour)
+            hour += HOUR
+        return to_read
+
+    def _finish_window(self, window: Window) -> Iterator[AirbyteTraceMessage]:
+        read_seconds = time.monotonic() - window.opened
+        download = window.download
+        not_published = f", {window.pending} h not published yet (kept pending)" if window.pending else ""
+        self._logger.info(
+            f"{self._stream}: upload hours {export_hour(window.first)}..{export_hour(window.last)} "
+            f"({download.hours} h): {download.size_bytes / 1e6:.1f} MB, {window.records} records; "
+            f"export {download.seconds:.1f} s, read {read_seconds:.1f} s{not_published}"
+        )
+        self._records_so_far += window.records
+        self._close_window()
+        self._grow_window_back(window)
+        remaining_hours = len(self._plan) - self._position[window.last] - 1
+        if remaining_hours == 0:
+            self.close()
+        if self._hours_so_far:
+            per_hour = self._records_so_far / self._hours_so_far
+            yield AirbyteTraceMessage(
+                type=TraceType.ESTIMATE,
+                emitted_at=time.time() * 1000,
+                estimate=AirbyteEstimateTraceMessage(
+                    name=self._stream,
+                    type=EstimateType.STREAM,
+                    row_estimate=int(self._records_so_far + per_hour * remaining_hours),
+                ),
+            )
+
+    def _grow_window_back(self, window: Window) -> None:
+        """A window size remembered after a 400/504 split doubles once a day of upload hours has been read with it
+        (up to request_time_range), so that one incident does not shrink every later sync's windows for good."""
+        remembered, since = self.state.window_hours, self.state.window_since
+        if not remembered or since is None or window.last - since < timedelta(hours=WINDOW_REGROW_HOURS):
+            return
+        grown = remembered * 2
+        if grown >= self._request_time_range_hours:
+            self.state = self.state.with_window(None)
+            grown = self._request_time_range_hours
+        else:
+            self.state = self.state.with_window(grown, since=window.last + HOUR)
+        if self._windows:
+            self._windows.set_window_hours(grown)
+        self._logger.info(
+            f"{self._stream}: a day of upload hours without a split; export windows grow back to {grown} hours"
+        )
+
+    def _close_window(self) -> None:
+        if self._window:
+            self._window.close()
+        self._window = None
