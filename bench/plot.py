@@ -13,6 +13,7 @@ class Result(Protocol):
     records_per_second: float
     rss_samples: list[tuple[float, int]]
 
+
 COLORS = ("#1f77b4", "#9a9a9a")  # this connector, the official one
 
 
