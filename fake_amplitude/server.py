@@ -72,7 +72,7 @@ class FakeState:
     too_large_hours: set[datetime] = field(default_factory=set)  # an export that includes one of these -> 400
     # upload hour -> the exact bytes of its one member (lines as some SDK wrote them), instead of the dataset's events
     raw_hours: dict[datetime, bytes] = field(default_factory=dict)
-    # User Privacy API deletion jobs (catalog.deletion_jobs, scheduled around the clock's day); tests edit them
+    # User Privacy API deletion jobs (catalog.deletion_jobs, around the clock's day or the data's last); tests edit them
     deletion_jobs: Optional[list[dict[str, Any]]] = None
     last_deletions_request: float = -10.0  # monotonic; closer calls than 1 s answer 429 (Amplitude's limit)
     serve_annotations_v3: bool = True
@@ -114,7 +114,7 @@ class FakeAmplitude:
     def __init__(self, dataset: Dataset, port: int = 0, **state: Any) -> None:
         self.state = FakeState(dataset=dataset, **state)
         if self.state.deletion_jobs is None:
-            today = (self.state.clock or datetime.now(UTC)).date()
+            today = (self.state.clock or dataset.end_hour).date()
             self.state.deletion_jobs = catalog.deletion_jobs(dataset, today)
         handler = type("BoundHandler", (AmplitudeHandler,), {"state": self.state})
         self._server = QuietServer(("127.0.0.1", port), handler)

@@ -27,6 +27,7 @@ ALL_STREAMS = {
     "event_properties",
     "user_properties",
     "event_categories",
+    "user_deletions",
 }
 
 
@@ -268,3 +269,25 @@ def test_the_read_log_counts_event_records_not_batches(shared_fake: FakeAmplitud
     assert records > 1000  # more than one batch of the fast path
     logs = [m["log"]["message"] for m in run.of_type("LOG")]
     assert f"Read {records} records from events stream" in logs
+
+
+def test_a_wrong_key_pair_during_read_is_one_config_error_in_our_words(fake: FakeAmplitude, tmp_path: Path) -> None:
+    """Every stream would fail alike: the first refusal stops the sync and is said once (not once per stream plus the
+    CDK's summary, not the CDK's "'GET' request ... failed with status code '403'")."""
+    config = config_for(fake)
+    catalog = discover_catalog(fake, tmp_path, config)
+    run = run_connector(["read"], tmp_path, fake.url, config={**config, "secret_key": "wrong"}, catalog=catalog)
+    assert run.exit_code != 0
+    errors = run.errors()
+    assert len(errors) == 1, errors
+    assert errors[0]["failure_type"] == "config_error"
+    assert errors[0]["message"].startswith("Amplitude refused the API Key / Secret Key pair (HTTP 403)")
+    traces = [json.dumps(m) for m in run.of_type("TRACE")]
+    assert not any("failed with status code" in trace for trace in traces)  # the CDK's own text stays in its log
+    assert sum("Traceback" in trace for trace in traces) <= 1
+    started = [
+        m["trace"]["stream_status"]["stream_descriptor"]["name"]
+        for m in run.of_type("TRACE")
+        if m["trace"]["type"] == "STREAM_STATUS" and m["trace"]["stream_status"]["status"] == "STARTED"
+    ]
+    assert len(started) == 1  # the sync stopped at the first refusal

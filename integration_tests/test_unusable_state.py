@@ -3,13 +3,15 @@ names the stream, quotes what was found and says how to fix it; never "Something
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fake_amplitude import FakeAmplitude
-from test_support.connector_process import run_connector, stream_state
+from test_support.connector_process import connector_command, run_connector, stream_state
 from test_support.fixtures import config_for
 
 CATALOG = {
@@ -60,6 +62,37 @@ def test_the_legacy_object_form_of_a_valid_state_is_accepted(shared_fake: FakeAm
     state = {"events": {"server_upload_time": f"{last:%Y%m%dT%H}", "state_version": 1}}
     run = run_connector(
         ["read"], tmp_path, shared_fake.url, config=config_for(shared_fake), catalog=CATALOG, state=state
+    )
+    assert run.exit_code == 0, run.errors()
+    assert run.records("events") == []
+
+
+def test_the_connectors_own_output_is_a_usable_state_file(shared_fake: FakeAmplitude, tmp_path: Path) -> None:
+    """`read > out.jsonl`, then `read --state out.jsonl`: the STATE lines are picked out of the output (RECORD, LOG
+    and TRACE lines skipped), the last one of each stream wins, and nothing is read again."""
+    config = config_for(shared_fake)
+    first = run_connector(["read"], tmp_path, shared_fake.url, config=config, catalog=CATALOG)
+    assert first.exit_code == 0 and first.records("events")
+    saved = tmp_path / "out.jsonl"
+    saved.write_text(first.stdout)
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    command, env = connector_command(["read"], second_dir, shared_fake.url, config=config, catalog=CATALOG)
+    done = subprocess.run([*command, "--state", str(saved)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    records = [json.loads(line) for line in done.stdout.splitlines() if '"type":"RECORD"' in line.replace(" ", "")]
+    assert [r for r in records if r["record"]["stream"] == "events"] == []
+
+
+def test_a_list_of_the_connectors_state_messages_is_accepted_too(shared_fake: FakeAmplitude, tmp_path: Path) -> None:
+    dataset = shared_fake.state.dataset
+    cursor = {"server_upload_time": f"{dataset.end_hour:%Y%m%dT%H}", "state_version": 2}
+    printed = [
+        {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "events"}}}},
+        {"type": "STATE", "state": stream_state("events", cursor)[0]},
+    ]
+    run = run_connector(
+        ["read"], tmp_path, shared_fake.url, config=config_for(shared_fake), catalog=CATALOG, state=printed
     )
     assert run.exit_code == 0, run.errors()
     assert run.records("events") == []

@@ -26,7 +26,7 @@ DATASET = Dataset(FIRST_HOUR, hours=30, events_per_hour=50)
 FIRST_READ_AT = FIRST_HOUR + timedelta(hours=24 + 3)  # upload hours 0..23 are complete (3 h export delay)
 SECOND_READ_AT = FIRST_READ_AT + timedelta(hours=6)  # and now 24..29 too
 CHART_IDS = ["act1vusr", "grp2plat", "fun3step"]
-INCREMENTAL_STREAMS = {"events", "active_users", "average_session_length"}
+INCREMENTAL_STREAMS = {"events", "active_users", "average_session_length", "user_deletions"}
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,15 @@ def expected_rows() -> dict[str, int]:
         "chart_act1vusr": len(DATASET.daily_stats().all_active_users),
         "chart_grp2plat": 8,
         "chart_fun3step": 3,
+        "user_deletions": deletions_listed(FIRST_READ_AT),
     }
+
+
+def deletions_listed(clock: datetime) -> int:
+    """The fake's deletion jobs' ids whose day the connector lists at `clock`: start_date to 31 days ahead."""
+    jobs = catalog.deletion_jobs(DATASET, DATASET.end_hour.date())
+    last = (clock + timedelta(days=31)).date().isoformat()
+    return sum(len(job["amplitude_ids"]) for job in jobs if "2026-11-01" <= job["day"] <= last)
 
 
 def test_pyairbyte_reads_every_stream_into_duckdb_then_only_the_new_hours(fake: FakeAmplitude, tmp_path: Path) -> None:
@@ -103,7 +111,8 @@ def test_pyairbyte_reads_every_stream_into_duckdb_then_only_the_new_hours(fake: 
     new_events = len(DATASET.uuids()) - expected["events"]
     dashboard_days = expected["active_users"] + expected["average_session_length"]  # the 3-day lookback, from Nov 1
     full_refresh = sum(rows for table, rows in expected.items() if table not in INCREMENTAL_STREAMS)
-    assert second.processed_records == new_events + dashboard_days + full_refresh  # full refresh streams read again
+    deletions = deletions_listed(SECOND_READ_AT)  # the jobs still in flight are listed again
+    assert second.processed_records == new_events + dashboard_days + full_refresh + deletions
     all_events = [row["uuid"] for row in cache["events"]]
     assert len(all_events) == len(set(all_events)) == len(DATASET.uuids())  # every event once
     assert {table: len(cache[table]) for table in counts} == {**expected, "events": len(DATASET.uuids())}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# PyAirbyte, a real Airbyte client, reads every stream from the fake Amplitude into DuckDB (pyairbyte_tests/).
+# PyAirbyte, a real Airbyte client, reads every stream from the fake Amplitude into DuckDB (pyairbyte_tests/), and
+# the dbt package at dbt/ runs on that DuckDB (pyairbyte_tests/test_dbt.py).
 # PyAirbyte lives in its own virtualenv, .venv-pyairbyte (it pins its own airbyte-cdk, pandas, DuckDB); it runs the
 # connector of .venv as a local executable. The test moves the connector's clock with Debian's libfaketime, which
 # this script installs when it runs as root on a machine without it.
@@ -26,6 +27,15 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv-pyairbyte/.installed-* && touch "$stamp"
 fi
 
+# dbt (the package at dbt/, run on PyAirbyte's DuckDB by pyairbyte_tests/test_dbt.py) in a third virtualenv
+stamp=.venv-dbt/.installed-$(sha1sum dbt/requirements-test.txt | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  [ -x .venv-dbt/bin/python ] || "$PYTHON" -m venv .venv-dbt
+  .venv-dbt/bin/python -m pip install --quiet --disable-pip-version-check -r dbt/requirements-test.txt
+  rm -f .venv-dbt/.installed-* && touch "$stamp"
+fi
+
 PATH="$PWD/.venv-pyairbyte/bin:$PATH" SOURCE_AMPLITUDE_EXECUTABLE="$PWD/.venv/bin/source-amplitude" \
+  DBT_EXECUTABLE="$PWD/.venv-dbt/bin/dbt" \
   run_pytest .venv-pyairbyte/bin/python -m pytest -q -s -p no:cacheprovider -o addopts= -W ignore::FutureWarning \
   pyairbyte_tests "$@"

@@ -4,6 +4,7 @@ Every probe's answer is read through the same policy as the stream it stands for
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Optional
 
 import requests
@@ -17,10 +18,12 @@ from source_amplitude.http import basic_auth
 from source_amplitude.settings import DataRegion
 from source_amplitude.streams.charts import chart_csv_path, chart_policy
 from source_amplitude.streams.taxonomy import NO_ACCESS_POLICY
+from source_amplitude.streams.user_deletions import PRIVACY_POLICY
 
 PROBE_PATH = "/api/2/events/list"  # a Dashboard REST endpoint of cost 1: proves the keys and the dashboard permission
 PROBE_TIMEOUT_SECONDS = 60
 TAXONOMY_PROBE_PATH = "/api/2/taxonomy/category"
+DELETIONS_PROBE_PATH = "/api/2/deletions/users"
 CHECK_TRANSIENT_MESSAGE = (
     "check made one request to {base_url} and Amplitude answered HTTP {status} (429: its rate limit for the project; "
     "5xx: a fault on its side). A sync retries this with backoff; check does not. Run check again in a minute."
@@ -62,6 +65,21 @@ def taxonomy_note(config: AmplitudeConfig) -> str:
     )
 
 
+def deletions_note(config: AmplitudeConfig) -> str:
+    """Whether the key pair may read deletion jobs (user_deletions): a plan or role without the User Privacy API skips
+    that stream, which `check` says; a project that may read them is told so too (an empty range is one cheap call)."""
+    today = datetime.now(UTC).date().isoformat()
+    try:
+        outcome, response = probe(config, f"{DELETIONS_PROBE_PATH}?start_day={today}&end_day={today}", PRIVACY_POLICY)
+    except requests.RequestException:
+        return ""
+    if outcome.skips:
+        return f"The stream user_deletions will be {outcome.text(response)}."
+    if outcome.action is ResponseAction.SUCCESS:
+        return "This key pair may read deletion jobs (user_deletions)."
+    return ""
+
+
 def check_connection(
     config: AmplitudeConfig, environ: Mapping[str, str], store: Optional[ObjectStore] = None
 ) -> tuple[bool, str]:
@@ -82,7 +100,7 @@ def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tu
         missing = unreadable_charts(config)
         if missing:
             return False, " ".join(missing)
-        return True, taxonomy_note(config)
+        return True, " ".join(note for note in (taxonomy_note(config), deletions_note(config)) if note)
     if outcome.action is ResponseAction.RETRY:  # the streams retry this with backoff; check asks once
         return False, CHECK_TRANSIENT_MESSAGE.format(status=response.status_code, base_url=config.base_url)
     if outcome is not FAIL_AUTH:

@@ -45,6 +45,9 @@ UNUSABLE_STATE_MESSAGE = (
 )
 GROUP_BY_COUNTRY_HINT = "Set active_users_group_by_country to false: this project cannot group users by country."
 BODY_START_CHARS = 200
+# What Amplitude says with a 401/403 when the key pair itself is wrong (docs/amplitude-api-notes.md), whichever
+# endpoint: a config_error for every stream, never a stream's own "no access" skip.
+KEY_PAIR_REFUSED = "Invalid API/Secret Key"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ class Policy:
                 return RETRY_NOT_JSON
             return SUCCESS
         status = response.status_code
+        if status in (401, 403) and KEY_PAIR_REFUSED.lower() in amplitude_error_detail(response).lower():
+            return FAIL_AUTH
         return self.statuses.get(status) or (RETRY_SERVER if status >= 500 else REJECTED)
 
 

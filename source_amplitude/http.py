@@ -36,7 +36,6 @@ from source_amplitude.errors import (
 )
 from source_amplitude.parsers.common import Record, UnexpectedAnswer
 from source_amplitude.settings import (
-    DELETIONS_SECONDS_PER_REQUEST,
     ACTIVE_USERS_COST,
     ACTIVE_USERS_GROUPED_COST,
     AVERAGE_SESSION_LENGTH_COST,
@@ -44,6 +43,7 @@ from source_amplitude.settings import (
     BACKOFF_CAP_SECONDS,
     CHART_QUERY_COST,
     DASHBOARD_COST_PER_HOUR,
+    DELETIONS_SECONDS_PER_REQUEST,
     MAX_RETRY_AFTER_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )

@@ -5,28 +5,42 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Status
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteErrorTraceMessage,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    Type,
+)
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.bucket.clients import open_store
 from source_amplitude.bucket.store import ObjectStore
 from source_amplitude.cdk_internals import BatchingSource
 from source_amplitude.check import check_connection
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config
+from source_amplitude.errors import AUTH_MESSAGE
 from source_amplitude.http import dashboard_budget
-from source_amplitude.state_input import state_messages
+from source_amplitude.state_input import parse_state_text, state_messages
 from source_amplitude.streams.bucket_files import BucketEvents, BucketFileStream, MergedIds
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
 from source_amplitude.streams.events import Events
 from source_amplitude.streams.taxonomy import EventCategories, EventProperties, EventTypes, UserProperties
+from source_amplitude.streams.user_deletions import UserDeletions
+
+AUTH_MESSAGE_START = AUTH_MESSAGE.split("(", 1)[0]
 
 
 class SourceAmplitude(BatchingSource):
@@ -34,11 +48,43 @@ class SourceAmplitude(BatchingSource):
         self._now = now  # tests freeze time here; otherwise "now" is read once per command
         self._emit_batches = emit_batches  # only run.py's entry point knows how to print RecordBatch
         self._readers: list[Union[Events, BucketFileStream]] = []  # what close() closes
+        self._refused: Optional[AirbyteErrorTraceMessage] = None  # the key pair's refusal, said once (read)
 
     def close(self) -> list[str]:
         """Close the downloads, worker processes and temporary directories every events stream of this run holds
         (an interrupted sync); returns what each was doing and its last checkpoint."""
         return [said for stream in self._readers if (said := stream.stop_reading())]
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: Optional[list[AirbyteStateMessage]] = None,
+    ) -> Iterator[AirbyteMessage]:
+        """A key pair Amplitude refuses fails every stream alike: the first refusal stops the sync
+        (stop_sync_on_stream_failure), and it is said once, in the connector's words, instead of once per stream and
+        again in the CDK's summary of failed streams."""
+        self._refused = None
+        try:
+            for message in super().read(logger, config, catalog, state):
+                if self._refused is None and (refusal := key_pair_refusal(message)):
+                    self._refused = refusal
+                    continue
+                yield message
+        except AirbyteTracedException:
+            if self._refused is not None:
+                raise AirbyteTracedException(
+                    message=self._refused.message,
+                    internal_message=self._refused.message,
+                    failure_type=FailureType.config_error,
+                    stream_descriptor=self._refused.stream_descriptor,
+                ) from None
+            raise
+
+    @property
+    def stop_sync_on_stream_failure(self) -> bool:
+        return self._refused is not None
 
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
         return parse_config(config, self._now_utc(), os.environ)
@@ -67,7 +113,7 @@ class SourceAmplitude(BatchingSource):
         if not state_path:
             return []
         try:
-            raw = json.loads(Path(state_path).read_text())
+            raw = parse_state_text(Path(state_path).read_text())
         except (OSError, ValueError) as error:
             raise ConfigError(f"The state file {state_path} cannot be read as JSON ({error}).") from error
         return state_messages(raw)
@@ -96,6 +142,7 @@ class SourceAmplitude(BatchingSource):
             EventProperties(parsed),
             UserProperties(parsed),
             EventCategories(parsed),
+            UserDeletions(parsed, now),
             *([ChartsMetadata(parsed, budget)] if parsed.chart_ids else []),
             *(ChartStream(parsed, chart_id, budget) for chart_id in parsed.chart_ids),
         ]
@@ -122,6 +169,14 @@ class SourceAmplitude(BatchingSource):
 
     def _now_utc(self) -> datetime:
         return self._now or datetime.now(UTC)
+
+
+def key_pair_refusal(message: AirbyteMessage) -> Optional[AirbyteErrorTraceMessage]:
+    """A stream's failure because Amplitude refused the key pair (errors.AUTH_MESSAGE), else None."""
+    error = message.trace.error if message.type is Type.TRACE and message.trace else None
+    if error and error.failure_type is FailureType.config_error and error.message.startswith(AUTH_MESSAGE_START):
+        return error
+    return None
 
 
 def _bucket_secrets(source: BucketSource) -> list[Optional[str]]:

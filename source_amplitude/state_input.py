@@ -4,6 +4,7 @@ Pure: JSON in, state messages out."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,18 @@ WHOLE_STATE_MESSAGE = (
 )
 
 
+def parse_state_text(text: str) -> Any:
+    """The state file's JSON; or, for a file of JSON lines (a saved copy of the connector's own output), the list of
+    its STATE messages (RECORD, LOG and TRACE lines are skipped). Raises ValueError for anything else."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        lines = [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
+        if not lines:
+            raise
+        return [line for line in lines if isinstance(line, Mapping) and line.get("type") == "STATE"]
+
+
 def state_messages(raw: Any) -> list[AirbyteStateMessage]:
     if raw is None or raw == [] or raw == {}:
         return []
@@ -30,8 +43,26 @@ def state_messages(raw: Any) -> list[AirbyteStateMessage]:
             return [_stream_message(name, state) for name, state in raw.items()]
     if not isinstance(raw, list):
         raise ConfigError(WHOLE_STATE_MESSAGE.format(detail=f"it is {quote(raw)}"))
+    return _last_per_stream(_messages(raw))
+
+
+def _last_per_stream(messages: list[AirbyteStateMessage]) -> list[AirbyteStateMessage]:
+    """The connector's own output has a STATE after every slice: for each stream the last one wins."""
+    latest: dict[str, AirbyteStateMessage] = {}
+    others = []
+    for message in messages:
+        if message.stream is not None:
+            latest[message.stream.stream_descriptor.name] = message
+        else:
+            others.append(message)
+    return [*others, *latest.values()]
+
+
+def _messages(raw: list[Any]) -> list[AirbyteStateMessage]:
     messages = []
     for item in raw:
+        if isinstance(item, Mapping) and item.get("type") == "STATE" and isinstance(item.get("state"), Mapping):
+            item = item["state"]  # an Airbyte message as the connector prints it: {"type": "STATE", "state": {...}}
         if not isinstance(item, Mapping):
             raise _not_a_state_message(item)
         stream = item.get("stream")

@@ -26,3 +26,30 @@ def test_a_transient_answer_says_check_asked_once_and_what_a_sync_does(status: i
     assert f"check made one request to {BASE_URL} and Amplitude answered HTTP {status}" in message
     assert "after retries" not in message
     assert "A sync retries this with backoff" in message
+
+
+def connected(mocked: requests_mock.Mocker) -> None:
+    mocked.get(f"{BASE_URL}/api/2/events/list", json={"data": []})
+    mocked.get(f"{BASE_URL}/api/2/taxonomy/category", json={"success": True, "data": []})
+
+
+def test_check_says_when_the_key_pair_may_not_read_deletion_jobs() -> None:
+    environ = {"AMPLITUDE_BASE_URL": BASE_URL}
+    config = parse_config({"api_key": "k", "secret_key": "s"}, datetime.now(UTC), environ)
+    refused = {"error": {"http_code": 403, "metadata": {"details": "Permission denied: User Privacy API"}}}
+    with requests_mock.Mocker() as mocked:
+        connected(mocked)
+        mocked.get(f"{BASE_URL}/api/2/deletions/users", status_code=403, json=refused)
+        ok, message = check_credentials(config, environ)
+    assert ok
+    assert "user_deletions will be skipped, Amplitude refused the User Privacy API (HTTP 403)" in message
+
+
+def test_check_says_when_the_key_pair_may_read_deletion_jobs() -> None:
+    environ = {"AMPLITUDE_BASE_URL": BASE_URL}
+    config = parse_config({"api_key": "k", "secret_key": "s"}, datetime.now(UTC), environ)
+    with requests_mock.Mocker() as mocked:
+        connected(mocked)
+        mocked.get(f"{BASE_URL}/api/2/deletions/users", text="[]", headers={"content-type": "text/html"})
+        ok, message = check_credentials(config, environ)
+    assert ok and "may read deletion jobs" in message

@@ -113,3 +113,42 @@ def test_list_field_refuses_a_non_list() -> None:
         list_field({"data": {"oops": 1}}, "data")
     with pytest.raises(UnexpectedAnswer, match="the answer to be a JSON object, not a list"):
         list_field([], "data")
+
+
+def test_events_list_items_get_one_type_per_field() -> None:
+    from source_amplitude.parsers.catalog import events_list_record
+
+    item = {"id": 895590894.0, "totals": 12.0, "totals_delta": -3.0, "timeline_hidden": 1, "name": "Play"}
+    assert events_list_record(item) == {
+        "id": 895590894,
+        "totals": 12,
+        "totals_delta": -3,
+        "timeline_hidden": True,
+        "name": "Play",
+    }
+    assert events_list_record({"id": 1, "timeline_hidden": False}) == {"id": 1, "timeline_hidden": False}
+
+
+def test_taxonomy_items_get_one_type_per_field() -> None:
+    from source_amplitude.parsers.catalog import taxonomy_record
+
+    assert taxonomy_record({"enum_values": "a", "category": "Checkout"}) == {
+        "enum_values": ["a"],
+        "category": {"name": "Checkout"},
+    }
+    unchanged = {"enum_values": ["a", "b"], "category": {"name": "x"}}
+    assert taxonomy_record(unchanged) == unchanged
+
+
+def test_every_declared_field_has_one_type_besides_null() -> None:
+    """PyAirbyte (and typed destinations) need one type per column: a union lands as text with a warning."""
+    import json
+    from pathlib import Path
+
+    unions = []
+    for path in sorted((Path(__file__).parents[1] / "source_amplitude" / "schemas").glob("*.json")):
+        for name, spec in json.loads(path.read_text()).get("properties", {}).items():
+            kinds = spec.get("type", [])
+            if isinstance(kinds, list) and len([k for k in kinds if k != "null"]) > 1:
+                unions.append(f"{path.stem}.{name}")
+    assert unions == []

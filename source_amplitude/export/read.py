@@ -27,7 +27,7 @@ from source_amplitude.export.download import WindowDownloader
 from source_amplitude.export.windows import ExportWindows, Window
 from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.convert_pool import ConvertPool
-from source_amplitude.pipeline.hours import HOUR, export_hour
+from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.reads import report_hour, stopped_message, warn_repaired
 from source_amplitude.pipeline.scratch import DiskBudget, remove_stale_work_dirs
@@ -75,6 +75,8 @@ class ExportRead:
         self.state = self.state.without_pending_before(start)  # a start_date later than the state wins
         self._plan = self.state.hours_to_read(start, last_hour)
         self._position = {hour: index for index, hour in enumerate(self._plan)}
+        if not self._plan:
+            self._say_when_readable(start)
         pending = [hour for hour in self._plan if hour in self.state.pending]
         if pending:
             self._logger.info(
@@ -82,6 +84,16 @@ class ExportRead:
                 f"({export_hour(pending[0])}..{export_hour(pending[-1])})"
             )
         return self._plan
+
+    def _say_when_readable(self, start: datetime) -> None:
+        """0 records is a question a user asks: say which hour comes next and when Amplitude exports it."""
+        following = start if self.state.cursor is None else max(start, self.state.cursor + HOUR)
+        ready = following + HOUR + timedelta(hours=EXPORT_DELAY_HOURS)
+        self._logger.info(
+            f"{self._stream}: no upload hour to read yet. The next is {export_hour(following)}; Amplitude exports an "
+            f"hour about 2 h after it ends, so this connector asks for it from {ready:%Y-%m-%d %H:%M} UTC on "
+            f"({EXPORT_DELAY_HOURS} h after). A sync after that reads it."
+        )
 
     def read_hour(self, hour: datetime) -> Iterator[Item]:
         """The hour's records, then its checkpoint in `state` (and, after a window's last hour, an estimate)."""

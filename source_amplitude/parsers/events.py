@@ -11,6 +11,7 @@ beyond 64 bits, is read again line by line through parsers/lenient_json.py, whic
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -19,6 +20,7 @@ import orjson
 
 from source_amplitude.parsers.lenient_json import (
     UNREADABLE_BOOLEAN,
+    UNREADABLE_NUMBER,
     Repairs,
     dumps_exactly,
     loads_leniently,
@@ -34,11 +36,12 @@ TIMESTAMP_FIELDS = (
     "server_upload_time",
     "user_creation_time",
 )
-BOOLEAN_FIELDS = ("is_attribution_event", "paying")  # and data.user_properties_updated
 # The forms PostHog's Amplitude importer reads as booleans; anything else is not a clear true or false.
 _BOOLEANS: dict[str, bool] = {"true": True, "false": False, "1": True, "0": False, "t": True, "f": False}
 
 AMPLITUDE_TIMESTAMP_LENGTH = len("2026-06-16 11:57:13.345000")
+# The separators of that form at positions 4, 7, 10, 13, 16 and 19 (value[4:20:3]), with a space or a T.
+_SEPARATORS = ("-- ::.", "--T::.")
 _TIMESTAMP = re.compile(
     r"^(\d{4})([-/])(\d{2})\2(\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?)([.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$",
     re.IGNORECASE,
@@ -51,13 +54,7 @@ def rfc3339(value: Any) -> Any:
     Values that are not timestamps are returned unchanged."""
     if type(value) is not str:
         return value
-    if (
-        len(value) == AMPLITUDE_TIMESTAMP_LENGTH
-        and value[4] == "-"
-        and value[10] in " T"
-        and value[19] == "."
-        and value[20:].isdigit()
-    ):
+    if len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[4:20:3] in _SEPARATORS and value[20:].isdigit():
         return f"{value[:10]}T{value[11:]}+00:00"
     return _rfc3339_slow(value)
 
@@ -96,30 +93,45 @@ def as_boolean(value: Any, repairs: Optional[Repairs]) -> Optional[bool]:
     return clear
 
 
+def as_number(text: str, repairs: Optional[Repairs]) -> Optional[float]:
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if math.isfinite(number):
+        return number
+    if repairs is not None:
+        repairs[UNREADABLE_NUMBER] += 1
+    return None
+
+
 def shape_event(event: dict[str, Any], repairs: Optional[Repairs] = None) -> dict[str, Any]:
-    """rfc3339() on each timestamp field, with its fast path inlined: this runs 7 times per event."""
+    """rfc3339() on each timestamp field, with its fast path inlined: this runs 7 times per event. Then the few fields
+    whose declared type Amplitude does not always keep, each checked with the cheapest test (identity, class)."""
     for field in TIMESTAMP_FIELDS:
         value = event.get(field)
         if value.__class__ is str:
-            if (
-                len(value) == AMPLITUDE_TIMESTAMP_LENGTH
-                and value[4] == "-"
-                and value[10] in " T"
-                and value[19] == "."
-                and value[20:].isdigit()
-            ):
+            if len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[4:20:3] in _SEPARATORS and value[20:].isdigit():
                 event[field] = f"{value[:10]}T{value[11:]}+00:00"
             else:
                 event[field] = _rfc3339_slow(value)
-    for field in BOOLEAN_FIELDS:
-        value = event.get(field)
-        if value is not None and value.__class__ is not bool:
-            event[field] = as_boolean(value, repairs)
+    value = event.get("paying")
+    if value is not None and value is not True and value is not False:
+        event["paying"] = as_boolean(value, repairs)
+    value = event.get("is_attribution_event")
+    if value is not None and value is not True and value is not False:
+        event["is_attribution_event"] = as_boolean(value, repairs)
     data = event.get("data")
     if data.__class__ is dict:
         value = data.get("user_properties_updated")
-        if value is not None and value.__class__ is not bool:
+        if value is not None and value is not True and value is not False:
             data["user_properties_updated"] = as_boolean(value, repairs)
+    value = event.get("sample_rate")  # declared a number; Amplitude has sent it as text
+    if value.__class__ is str:
+        event["sample_rate"] = as_number(value, repairs)
+    value = event.get("amplitude_attribution_ids")  # declared a list; Amplitude has sent a single hash
+    if value.__class__ is str:
+        event["amplitude_attribution_ids"] = [value]
     return event
 
 
@@ -134,26 +146,59 @@ def parse_line(line: bytes, repairs: Optional[Repairs] = None) -> Optional[dict[
 
 
 def parse_lines(lines: list[bytes], repairs: Repairs) -> list[dict[str, Any]]:
-    return _events(lines, repairs)[0]
+    """Plain records (the CDK's test kit, an embedding program): not the hot path, so it checks the bytes for
+    integers beyond 64 bits first."""
+    if not may_hold_big_integer(b"\n".join(lines)):
+        events = _through_orjson(lines)
+        if events is not None:
+            return [shape_event(event, repairs) for event in events]
+    return _leniently(lines, repairs)
 
 
 def record_messages(lines: list[bytes], stream: str, emitted_at: int, repairs: Optional[Repairs] = None) -> bytes:
     """Airbyte RECORD messages, one per line (blank lines give none), ready for stdout."""
+    return record_batch(lines, stream, emitted_at, Repairs() if repairs is None else repairs)[0]
+
+
+def record_batch(lines: list[bytes], stream: str, emitted_at: int, repairs: Repairs) -> tuple[bytes, int]:
+    """record_messages and how many records it holds. One pass, each event parsed, shaped and written before the next
+    (a batch's dicts held at once cost more than the work itself); a batch with a line orjson refuses is written
+    again through the lenient path."""
     head = b'{"type":"RECORD","record":{"stream":"' + stream.encode() + b'","data":'
     tail = b',"emitted_at":' + str(emitted_at).encode() + b"}}\n"
-    events, fast = _events(lines, Repairs() if repairs is None else repairs)
-    dumps = orjson.dumps if fast else dumps_exactly
-    return b"".join([head + dumps(event) + tail for event in events])
+    loads, dumps = orjson.loads, orjson.dumps
+    fast_repairs = Repairs()
+    try:
+        payload = b"".join([head + dumps(shape_event(loads(line), fast_repairs)) + tail for line in lines])
+    except (orjson.JSONDecodeError, AttributeError):  # AttributeError: a line that is JSON but not an object
+        events = _leniently(lines, repairs)
+        return b"".join([head + dumps_exactly(event) + tail for event in events]), len(events)
+    repairs.update(fast_repairs)
+    if ORJSON_LARGE_FLOAT in payload:  # maybe an integer beyond 64 bits that orjson made a float: those lines again
+        data = []
+        for line in lines:
+            item = dumps(shape_event(loads(line)))
+            if ORJSON_LARGE_FLOAT in item and may_hold_big_integer(line):
+                item = dumps_exactly(parse_line(line))
+            data.append(item)
+        payload = b"".join([head + item + tail for item in data])
+    return payload, len(lines)
 
 
-def _events(lines: list[bytes], repairs: Repairs) -> tuple[list[dict[str, Any]], bool]:
-    """The shaped events, and whether they all came through orjson (then orjson can write them back)."""
-    if not may_hold_big_integer(b"\n".join(lines)):
-        try:
-            events = [orjson.loads(line) for line in lines]
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            if all(type(event) is dict for event in events):
-                return [shape_event(event, repairs) for event in events], True
-    return [event for line in lines if (event := parse_line(line, repairs)) is not None], False
+# orjson writes a float of magnitude 1e16 or more with an exponent and a plus sign ("1.2345678901234568e+29"), which
+# JSON text of Amplitude's never has otherwise (no plus in ids, hashes or timestamps): a one-pass check of the output
+# instead of a digit scan of every input byte.
+ORJSON_LARGE_FLOAT = b"e+"
+
+
+def _through_orjson(lines: list[bytes]) -> Optional[list[dict[str, Any]]]:
+    """The lines' events by orjson in one go, or None when a line needs the lenient path."""
+    try:
+        events = [orjson.loads(line) for line in lines]
+    except orjson.JSONDecodeError:
+        return None
+    return events if all(type(event) is dict for event in events) else None
+
+
+def _leniently(lines: list[bytes], repairs: Repairs) -> list[dict[str, Any]]:
+    return [event for line in lines if (event := parse_line(line, repairs)) is not None]

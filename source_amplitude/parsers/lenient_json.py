@@ -27,6 +27,7 @@ NOT_A_NUMBER = "NaN or Infinity value(s) set to null"
 NUMBER_TOO_LARGE = "number(s) beyond a double (like 1e400) set to null"
 INVALID_UTF8 = "invalid UTF-8 byte sequence(s) replaced by U+FFFD"
 UNREADABLE_BOOLEAN = "boolean field value(s) that are not a clear true/false set to null"
+UNREADABLE_NUMBER = "sample_rate value(s) that are not a number set to null"
 Repairs = Counter[str]  # kind (the constants above) -> count
 
 # An integer literal orjson cannot keep exact (below -2**63 or above 2**64-1) has at least 19 digits in a row.

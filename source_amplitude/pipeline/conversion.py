@@ -13,7 +13,7 @@ from typing import Optional, Union
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import ConfigError
-from source_amplitude.parsers.events import parse_lines, record_messages
+from source_amplitude.parsers.events import parse_lines, record_batch
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.pipeline.members import Member, MemberReader
@@ -60,9 +60,9 @@ class Conversion:
                 ) from error
         elif self._emit_batches:
             for lines in self._reader.lines(tag):
-                payload = record_messages(lines, self._stream, self._emitted_at, self._repairs)
+                payload, count = record_batch(lines, self._stream, self._emitted_at, self._repairs)
                 if payload:
-                    yield RecordBatch(self._stream, payload, payload.count(b"\n"))  # a line per record
+                    yield RecordBatch(self._stream, payload, count)
         else:
             for lines in self._reader.lines(tag):
                 yield from parse_lines(lines, self._repairs)

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import orjson
 
-from source_amplitude.parsers.events import record_messages
+from source_amplitude.parsers.events import record_batch
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.gzip_lines import ArchiveError, gzip_line_batches
 
@@ -42,10 +42,10 @@ def convert(job: dict[str, Any]) -> dict[str, Any]:
             name = job["file"].rsplit("/", 1)[-1]
         out = stack.enter_context(open(job["out"], "wb"))
         for lines in gzip_line_batches(source, name, WORKER_READ_BYTES):
-            payload = record_messages(lines, job["stream"], job["emitted_at"], repairs)
+            payload, count = record_batch(lines, job["stream"], job["emitted_at"], repairs)
             if payload:
                 out.write(payload)
-                chunks.append((len(payload), payload.count(b"\n")))  # one line per record
+                chunks.append((len(payload), count))
     return {"records": sum(count for _, count in chunks), "chunks": chunks, "repairs": repairs}
 
 

@@ -79,8 +79,8 @@ def warn_repaired(logger: logging.Logger, stream: str, where: str, repairs: Coun
     if repairs:
         done = "; ".join(f"{count} {kind}" for kind, count in sorted(repairs.items()))
         logger.warning(
-            f"{stream}: {where} holds lines orjson cannot read as they are: {done}. Everything else was emitted "
-            'unchanged (docs/amplitude.md, "Unusual export lines").'
+            f"{stream}: {where} held unusual lines or values: {done}. Everything else was emitted unchanged "
+            '(docs/amplitude.md, "Unusual export lines").'
         )
 
 

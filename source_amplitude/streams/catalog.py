@@ -9,7 +9,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.parsers.catalog import annotation_v2_record, annotation_v3_record
+from source_amplitude.parsers.catalog import annotation_v2_record, annotation_v3_record, events_list_record
 from source_amplitude.parsers.common import Record, object_items
 
 ANNOTATIONS_V3_PATH = "3/annotations"
@@ -36,7 +36,7 @@ class EventsList(AmplitudeStream):
         return "2/events/list"
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
-        return object_items(body, "data")
+        return [events_list_record(item) for item in object_items(body, "data")]
 
 
 class Annotations(AmplitudeStream):

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Union
 
 from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream
+from source_amplitude.parsers.catalog import taxonomy_record
 from source_amplitude.parsers.common import Record, object_items
 
 TAXONOMY_REFUSED = "skipped, Amplitude refused the taxonomy API (HTTP {status}): {detail}"
@@ -30,7 +31,7 @@ class TaxonomyStream(AmplitudeStream):
         return {"showDeleted": "true"} if self.include_deleted else {}
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
-        return [self.record(dict(item)) for item in object_items(body, "data")]
+        return [self.record(taxonomy_record(item)) for item in object_items(body, "data")]
 
     def record(self, item: Record) -> Record:
         return item

@@ -141,3 +141,11 @@ def test_given_a_200_with_an_empty_zip_then_the_hour_has_no_data_yet_and_stays_p
     assert output.records == [] and not output.errors
     state = output.most_recent_state.stream_state.__dict__
     assert state["server_upload_time"] == "20260616T11" and state["pending_hours"] == {"20260616T11": []}
+
+
+def test_no_hour_to_read_yet_says_which_hour_is_next_and_when_it_is_exported() -> None:
+    with HttpMocker():
+        output = run("events", SyncMode.incremental, cfg=config(start_date="2026-06-16T14:00:00Z"), now=NOW)
+    assert output.records == [] and output.errors == []
+    said = [m.log.message for m in output.logs if "no upload hour to read yet" in m.log.message]
+    assert said and "20260616T14" in said[0] and "2026-06-16 18:00 UTC" in said[0]
