@@ -213,7 +213,7 @@ def test_the_dbt_package_builds_what_dbt_amplitude_reads(tmp_path: Path) -> None
     raw_count = db.execute("SELECT count(*) FROM amplitude.events").fetchone()
     assert raw_count == (len(uuids) + 1,)  # the raw table keeps the re-upload
     keys = db.execute(
-        "SELECT count(*), count(DISTINCT (id, device_id, client_event_time, user_id)) "
+        "SELECT count(*), count(DISTINCT (id, device_id, client_event_time, coalesce(user_id, amplitude_id))) "
         "FROM analytics.amplitude_airbyte_event"
     ).fetchone()
     assert keys is not None and keys[0] == keys[1]

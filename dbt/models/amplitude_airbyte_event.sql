@@ -1,7 +1,8 @@
 {#- dbt_amplitude's `event` source, from the connector's `events` table: every column dbt_amplitude reads, with its
     name and type, then every other column of ours under its own name. One row per client event: Amplitude keeps an
     event re-uploaded after its 7-day insert_id window as a new event (a new uuid); here only the first upload of each
-    (event_id, device_id, client_event_time, user_id) is kept, as Fivetran's table does by key. The raw table keeps
+    (event_id, device_id, client_event_time, user) is kept, the user being user_id or else amplitude_id: the key of
+    dbt_amplitude's unique_event_id. The raw table keeps
     every upload. -#}
 {%- set events = source("amplitude_airbyte", "events") -%}
 {%- set events_list = source("amplitude_airbyte", "events_list") -%}
@@ -25,7 +26,10 @@ first_uploads as (
                 {{ amplitude_airbyte_find(ours, ["event_id"]) or "null" }},
                 {{ amplitude_airbyte_find(ours, ["device_id"]) or "null" }},
                 {{ amplitude_airbyte_find(ours, ["client_event_time"]) or "null" }},
-                {{ amplitude_airbyte_find(ours, ["user_id"]) or "null" }}
+                coalesce(
+                    cast({{ amplitude_airbyte_find(ours, ["user_id"]) or "null" }} as {{ dbt.type_string() }}),
+                    cast({{ amplitude_airbyte_find(ours, ["amplitude_id"]) or "null" }} as {{ dbt.type_string() }})
+                )
             order by {{ amplitude_airbyte_find(ours, ["server_upload_time"]) }}, {{ adapter.quote(ours["uuid"]) }}
         ) as _amplitude_airbyte_upload
     from {{ events }}
