@@ -51,17 +51,22 @@ def unreadable_charts(config: AmplitudeConfig) -> list[str]:
     return problems
 
 
+def refusal(config: AmplitudeConfig, path: str, policy: Policy) -> tuple[Optional[str], bool]:
+    """An API a plan may not include: (the stream policy's skip text if Amplitude refuses it, whether it answered)."""
+    try:
+        outcome, response = probe(config, path, policy)
+    except requests.RequestException:
+        return None, False
+    return (outcome.text(response) if outcome.skips else None), outcome.action is ResponseAction.SUCCESS
+
+
 def taxonomy_note(config: AmplitudeConfig) -> str:
     """The taxonomy API needs a plan that includes it; without it its four streams are skipped, which `check` says."""
-    try:
-        outcome, response = probe(config, TAXONOMY_PROBE_PATH, NO_ACCESS_POLICY)
-    except requests.RequestException:
-        return ""
-    if not outcome.skips:
+    refused, _ = refusal(config, TAXONOMY_PROBE_PATH, NO_ACCESS_POLICY)
+    if refused is None:
         return ""
     return (
-        "Connected. The streams event_types, event_properties, user_properties and event_categories will be "
-        f"{outcome.text(response)}."
+        f"Connected. The streams event_types, event_properties, user_properties and event_categories will be {refused}."
     )
 
 
@@ -69,15 +74,11 @@ def deletions_note(config: AmplitudeConfig) -> str:
     """Whether the key pair may read deletion jobs (user_deletions): a plan or role without the User Privacy API skips
     that stream, which `check` says; a project that may read them is told so too (an empty range is one cheap call)."""
     today = datetime.now(UTC).date().isoformat()
-    try:
-        outcome, response = probe(config, f"{DELETIONS_PROBE_PATH}?start_day={today}&end_day={today}", PRIVACY_POLICY)
-    except requests.RequestException:
-        return ""
-    if outcome.skips:
-        return f"The stream user_deletions will be {outcome.text(response)}."
-    if outcome.action is ResponseAction.SUCCESS:
-        return "This key pair may read deletion jobs (user_deletions)."
-    return ""
+    path = f"{DELETIONS_PROBE_PATH}?start_day={today}&end_day={today}"
+    refused, answered = refusal(config, path, PRIVACY_POLICY)
+    if refused is not None:
+        return f"The stream user_deletions will be {refused}."
+    return "This key pair may read deletion jobs (user_deletions)." if answered else ""
 
 
 def check_connection(

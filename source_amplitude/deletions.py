@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from typing import Any, Optional
 
 from source_amplitude.dates import date_slices
+from source_amplitude.parsers.user_deletions import deletion_record
 
 STATE_VERSION = 1
 NEW_JOB_LOOKBACK_DAYS = 7
@@ -88,19 +89,9 @@ class DeletionsState:
                 kept.append(job)
                 continue
             now_ids = {record["amplitude_id"] for record in listed.get((job.app, job.day), [])}
-            for entry in job.ids:
-                if entry["amplitude_id"] not in now_ids:
-                    job_fields = {"app": job.app, "day": job.day, "status": job.status}
-                    removed.append(
-                        {
-                            **job_fields,
-                            "active_scrub_done_date": job.active_scrub_done_date,
-                            **{name: entry.get(name) for name in ID_FIELDS},
-                            "removed_from_job": True,
-                            "observed_at": observed_at,
-                        }
-                    )
-        for (app, day), job_records in sorted(listed.items(), key=lambda item: (item[0][1], str(item[0][0]))):
+            gone = [entry for entry in job.ids if entry["amplitude_id"] not in now_ids]
+            removed += [deletion_record(job.as_dict(), entry, observed_at, removed_from_job=True) for entry in gone]
+        for (app, day), job_records in listed.items():
             head = job_records[0]
             if head["status"] == "done":
                 continue

@@ -78,7 +78,8 @@
   ]) }}
 {% endmacro %}
 
-{#- The column of `relation` among `candidates` (case-insensitive), quoted; none if the table has none of them. -#}
+{#- The column among `candidates` (case-insensitive) in `columns_by_name` (lower-cased name -> name), quoted; none if
+    the table has none of them. -#}
 {% macro amplitude_airbyte_find(columns_by_name, candidates) %}
   {%- for candidate in candidates -%}
     {%- if candidate | lower in columns_by_name -%}
