@@ -283,11 +283,37 @@ def test_a_wrong_key_pair_during_read_is_one_config_error_in_our_words(fake: Fak
     assert errors[0]["failure_type"] == "config_error"
     assert errors[0]["message"].startswith("Amplitude refused the API Key / Secret Key pair (HTTP 403)")
     traces = [json.dumps(m) for m in run.of_type("TRACE")]
-    assert not any("failed with status code" in trace for trace in traces)  # the CDK's own text stays in its log
-    assert sum("Traceback" in trace for trace in traces) <= 1
+    assert sum("Traceback" in trace for trace in traces) <= 1  # the error trace's stack_trace field
+    logs = [m["log"]["message"] for m in run.of_type("LOG")]
+    # Neither the CDK's "'GET' request ... failed with status code '403'" line, nor a stream's traceback, nor the
+    # FATAL line of the uncaught exception: the one error trace says it.
+    assert not [line for line in logs if "failed with status code" in line or "Traceback" in line], logs
+    assert not [line for line in logs if "Invalid API/Secret Key" in line or "refused the API Key" in line], logs
+    assert "Traceback" not in run.stderr
     started = [
         m["trace"]["stream_status"]["stream_descriptor"]["name"]
         for m in run.of_type("TRACE")
         if m["trace"]["type"] == "STREAM_STATUS" and m["trace"]["stream_status"]["status"] == "STARTED"
     ]
     assert len(started) == 1  # the sync stopped at the first refusal
+
+
+def test_a_month_without_data_before_the_first_event_is_one_log_line(
+    shared_fake: FakeAmplitude, tmp_path: Path
+) -> None:
+    """No start_date: the default 30 days reach back before the fake's first upload hour, where Amplitude answers 404.
+    That is said once for the whole run of empty windows, not once per export request."""
+    config = {**shared_fake.config, "request_time_range": 24}
+    run = run_connector(["read"], tmp_path, shared_fake.url, config=config, catalog=events_catalog())
+    assert run.exit_code == 0 and not run.errors()
+    logs = [m["log"]["message"] for m in run.of_type("LOG")]
+    assert not [line for line in logs if line.startswith("Ignoring response")], logs
+    no_data = [line for line in logs if "no events in upload hours" in line]
+    assert len(no_data) == 1, logs
+    assert "Amplitude answered 404 to" in no_data[0]
+    with_start_date = run_connector(
+        ["read"], tmp_path, shared_fake.url, config=config_for(shared_fake), catalog=events_catalog()
+    )
+    assert sorted(r["uuid"] for r in run.records("events")) == sorted(
+        r["uuid"] for r in with_start_date.records("events")
+    )

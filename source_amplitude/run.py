@@ -1,7 +1,8 @@
 """Console entry point `source-amplitude`: the CDK's entry point, plus three things only this program does:
-config errors from our own parser (they name the field and the fix); the raw-events fast path, which prints
-RecordBatch payloads as they are (cdk_internals.BatchingEntrypoint); and a prompt, quiet stop on SIGINT, SIGTERM or
-a closed stdout, which closes everything the read holds and says in one line where the next sync resumes."""
+config errors from our own parser (they name the field and the fix), said without a traceback; the raw-events fast
+path, which prints RecordBatch payloads as they are (cdk_internals.BatchingEntrypoint); and a prompt, quiet stop on
+SIGINT, SIGTERM or a closed stdout, which closes everything the read holds and says in one line where the next sync
+resumes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from datetime import datetime, timezone
 from typing import Any, BinaryIO, NoReturn, Optional
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, ConnectorSpecification, Level, Type
+from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, ConnectorSpecification, FailureType, Level, Type
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.cdk_internals import BatchingEntrypoint, Output
 from source_amplitude.config import parse_config
@@ -74,6 +76,13 @@ def run() -> None:
                 text.flush()
                 binary.write(b"\n")
         stop(source, outputs, INTERRUPT_EXIT_CODES[signal.Signals[name]], f"Interrupted by {name}")
+    except AirbyteTracedException as error:
+        if error.failure_type is not FailureType.config_error:
+            raise  # the CDK's hook logs it with its traceback (a bug to report) and emits the trace
+        # A config error is said in the connector's words (what to change); its traceback would only bury that.
+        text.flush()
+        error.emit_message()
+        sys.exit(1)
     except BrokenPipeError:  # `read | head`: whoever read stdout is gone; nothing more can be said there
         os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
         stop(source, outputs, BROKEN_PIPE_EXIT_CODE, None)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -29,7 +30,7 @@ from source_amplitude.bucket.store import ObjectStore
 from source_amplitude.cdk_internals import BatchingSource
 from source_amplitude.check import check_connection
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config
-from source_amplitude.errors import AUTH_MESSAGE
+from source_amplitude.errors import AUTH_MESSAGE, KEY_PAIR_REFUSED
 from source_amplitude.http import dashboard_budget
 from source_amplitude.state_input import parse_state_text, state_messages
 from source_amplitude.streams.bucket_files import BucketEvents, BucketFileStream, MergedIds
@@ -66,21 +67,22 @@ class SourceAmplitude(BatchingSource):
         (stop_sync_on_stream_failure), and it is said once, in the connector's words, instead of once per stream and
         again in the CDK's summary of failed streams."""
         self._refused = None
-        try:
-            for message in super().read(logger, config, catalog, state):
-                if self._refused is None and (refusal := key_pair_refusal(message)):
-                    self._refused = refusal
-                    continue
-                yield message
-        except AirbyteTracedException:
-            if self._refused is not None:
-                raise AirbyteTracedException(
-                    message=self._refused.message,
-                    internal_message=self._refused.message,
-                    failure_type=FailureType.config_error,
-                    stream_descriptor=self._refused.stream_descriptor,
-                ) from None
-            raise
+        with refusal_echoes_dropped():
+            try:
+                for message in super().read(logger, config, catalog, state):
+                    if self._refused is None and (refusal := key_pair_refusal(message)):
+                        self._refused = refusal
+                        continue
+                    yield message
+            except AirbyteTracedException:
+                if self._refused is not None:
+                    raise AirbyteTracedException(
+                        message=self._refused.message,
+                        internal_message=self._refused.message,
+                        failure_type=FailureType.config_error,
+                        stream_descriptor=self._refused.stream_descriptor,
+                    ) from None
+                raise
 
     @property
     def stop_sync_on_stream_failure(self) -> bool:
@@ -169,6 +171,32 @@ class SourceAmplitude(BatchingSource):
 
     def _now_utc(self) -> datetime:
         return self._now or datetime.now(UTC)
+
+
+class RefusalEchoes(logging.Filter):
+    """Drops the CDK's own log lines about a refused key pair: its "'GET' request ... failed with status code '403'"
+    line, the traceback of the stream that stopped, and its summary of failed streams. The error trace says it once,
+    in the connector's words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        texts = [record.getMessage()]
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            texts += [str(error), str(getattr(error, "message", "")), str(getattr(error, "internal_message", ""))]
+        return not any(KEY_PAIR_REFUSED in text or AUTH_MESSAGE_START in text for text in texts)
+
+
+@contextmanager
+def refusal_echoes_dropped() -> Iterator[None]:
+    """While a read runs, on the handlers of the root logger (where the CDK's console handler is)."""
+    echoes, handlers = RefusalEchoes(), list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(echoes)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(echoes)
 
 
 def key_pair_refusal(message: AirbyteMessage) -> Optional[AirbyteErrorTraceMessage]:

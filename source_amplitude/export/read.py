@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional, Union
 
@@ -40,6 +41,22 @@ S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"
 Item = Union[StreamData, RecordBatch, AirbyteTraceMessage]
 
 
+@dataclass(frozen=True)
+class NoDataRun:
+    """Consecutive export windows without data (404), so that a month before a project's first event is one line."""
+
+    first: datetime
+    last: datetime
+    requests: int = 1
+
+    @property
+    def hours(self) -> int:
+        return int((self.last - self.first) / HOUR) + 1
+
+    def extended(self, last: datetime) -> NoDataRun:
+        return NoDataRun(self.first, last, self.requests + 1)
+
+
 class ExportRead:
     def __init__(
         self,
@@ -68,6 +85,7 @@ class ExportRead:
         self._records_so_far = 0
         self._hours_so_far = 0
         self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
+        self._no_data: Optional[NoDataRun] = None  # windows in a row Amplitude answered 404 to, said in one line
 
     def plan(self, start: datetime, last_hour: datetime) -> list[datetime]:
         """The upload hours this sync reads, in order: pending hours first, then every hour after the cursor."""
@@ -133,6 +151,7 @@ class ExportRead:
         return stopped_message(self._stream, doing, self.state.cursor)
 
     def close(self) -> None:
+        self._say_no_data()
         self._close_window()
         if self._windows:
             self._windows.close()
@@ -216,12 +235,18 @@ class ExportRead:
     def _finish_window(self, window: Window) -> Iterator[AirbyteTraceMessage]:
         read_seconds = time.monotonic() - window.opened
         download = window.download
-        not_published = f", {window.pending} h not published yet (kept pending)" if window.pending else ""
-        self._logger.info(
-            f"{self._stream}: upload hours {export_hour(window.first)}..{export_hour(window.last)} "
-            f"({download.hours} h): {download.size_bytes / 1e6:.1f} MB, {window.records} records; "
-            f"export {download.seconds:.1f} s, read {read_seconds:.1f} s{not_published}"
-        )
+        if download.archive is None and not window.pending:
+            self._no_data = (
+                self._no_data.extended(window.last) if self._no_data else NoDataRun(window.first, window.last)
+            )
+        else:
+            self._say_no_data()
+            not_published = f", {window.pending} h not published yet (kept pending)" if window.pending else ""
+            self._logger.info(
+                f"{self._stream}: upload hours {export_hour(window.first)}..{export_hour(window.last)} "
+                f"({download.hours} h): {download.size_bytes / 1e6:.1f} MB, {window.records} records; "
+                f"export {download.seconds:.1f} s, read {read_seconds:.1f} s{not_published}"
+            )
         self._records_so_far += window.records
         self._close_window()
         self._grow_window_back(window)
@@ -238,6 +263,15 @@ class ExportRead:
                     type=EstimateType.STREAM,
                     row_estimate=int(self._records_so_far + per_hour * remaining_hours),
                 ),
+            )
+
+    def _say_no_data(self) -> None:
+        if self._no_data:
+            run, self._no_data = self._no_data, None
+            self._logger.info(
+                f"{self._stream}: no events in upload hours {export_hour(run.first)}..{export_hour(run.last)} "
+                f"({run.hours} h): Amplitude answered 404 to {run.requests} export request(s), its answer for hours "
+                "in which nothing was uploaded, such as those before a project's first event"
             )
 
     def _grow_window_back(self, window: Window) -> None:
