@@ -9,6 +9,10 @@ COPY source_amplitude ./source_amplitude
 RUN pip install --no-cache-dir . \
     && chown -R airbyte:airbyte /airbyte
 
+# Airbyte reads these labels; the version is pyproject.toml's (unit_tests/test_release.py keeps them equal).
+LABEL io.airbyte.name="source-amplitude" \
+      io.airbyte.version="0.4.0"
+
 ENV AIRBYTE_ENTRYPOINT="source-amplitude"
 ENTRYPOINT ["source-amplitude"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tomllib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,16 @@ def test_image_runs_as_airbyte_and_airbyte_entrypoint_matches_the_entrypoint(ima
         ["docker", "run", "--rm", "--entrypoint", "id", image], capture_output=True, text=True, check=True
     )
     assert whoami.stdout.startswith("uid=1000(airbyte) gid=1000(airbyte)")
+
+
+def test_image_carries_this_connectors_name_and_version(image: str) -> None:
+    """Airbyte reads io.airbyte.name and io.airbyte.version; they are this connector's, and the version is the one
+    pyproject.toml and metadata.yaml declare (scripts/image.sh tags the image with it)."""
+    root = Path(__file__).resolve().parents[1]
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    labels = inspect(image)["Config"]["Labels"]
+    assert labels["io.airbyte.name"] == "source-amplitude"
+    assert labels["io.airbyte.version"] == version
 
 
 def test_image_check_succeeds_with_good_keys_and_fails_with_bad_ones_leaking_nothing(

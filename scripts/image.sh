@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Builds the connector image with podman and tests it, on a machine without a Docker engine.
 #
-#   bash scripts/image.sh                    # build (when the sources changed) and run every image test
-#   bash scripts/image.sh build              # build only; prints the build time and the image size
+#   bash scripts/image.sh                    # build, then run every image test
+#   bash scripts/image.sh build              # build only; prints the base used, the build time and the image size
 #   bash scripts/image.sh run ARGS...        # `docker run --rm ARGS...` through podman and the workarounds below,
-#                                            # e.g. run -v "$PWD/examples:/secrets:ro" source-amplitude:dev spec
+#                                            # e.g. run -v "$PWD/examples:/secrets:ro" source-amplitude:0.4.0 spec
+#   bash scripts/image.sh tag                # prints the image's tag: source-amplitude:<pyproject.toml's version>
 #
-# On a machine without podman, buildah, runc or mmdebstrap it installs Debian's packages (as root).
-# Every workaround for this sandbox lives in this file:
-#  1. docker.io cannot be pulled, so airbyte/python-connector-base is replaced by a stand-in built from Debian's
-#     packages with mmdebstrap (bookworm, python3 3.11, user airbyte uid 1000, UTC, /airbyte). The Dockerfile keeps the
-#     real, digest-pinned base as its default; only --build-arg BASE_IMAGE points it at the stand-in. PyPI is reached
+# The image is tagged source-amplitude:<version> (IMAGE=name:tag overrides it) and source-amplitude:dev (the tag
+# acceptance-test-config.yml names). On a machine without podman, buildah, runc or mmdebstrap it installs Debian's
+# packages (as root). Every workaround for this sandbox lives in this file:
+#  1. The image is built on the Dockerfile's digest-pinned airbyte/python-connector-base when docker.io can be pulled
+#     (the production image, what `docker build` gives). Where it cannot, on a stand-in built from Debian's packages
+#     with mmdebstrap (bookworm, python3 3.11, user airbyte uid 1000, UTC, /airbyte) passed as --build-arg BASE_IMAGE:
+#     good for the tests here, not an image to push (the build says so). BASE=standin skips the pull. PyPI is reached
 #     through the sandbox's TLS-inspecting egress, so the stand-in trusts the host's extra CAs (PIP_CERT).
 #  2. The sandbox has no CAP_SYS_RESOURCE: runc fails with "setrlimit ... Operation not permitted". podman and buildah
 #     run a tiny wrapper around runc that deletes process.rlimits from the bundle's config.json first.
@@ -22,8 +25,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 source scripts/lib/run_pytest.sh
-IMAGE="${IMAGE:-source-amplitude:dev}"  # a local tag of our own, never the official airbyte/source-amplitude
-BASE_IMAGE="localhost/python-connector-base-standin:4.0.2-bookworm"
+VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml | head -1)"
+IMAGE="${IMAGE:-source-amplitude:$VERSION}"  # a tag of our own, never the official airbyte/source-amplitude
+DEV_IMAGE="source-amplitude:dev"
+PINNED_BASE="$(sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile)"
+STANDIN_BASE="localhost/python-connector-base-standin:4.0.2-bookworm"
+BASE_IMAGE="$PINNED_BASE"
 TOOLS="$ROOT/build/container-tools"
 
 install_container_tools() {
@@ -78,7 +85,15 @@ EOF
 
 podman_() { podman --runtime "$TOOLS/runc-no-rlimits" "$@"; }
 
-build_base_standin() {
+choose_base() {
+  if [ "${BASE:-}" != "standin" ] &&
+    { podman_ image exists "$PINNED_BASE" || podman_ pull --quiet "$PINNED_BASE" >/dev/null 2>&1; }; then
+    echo "== base: $PINNED_BASE (the production base)"
+    return
+  fi
+  BASE_IMAGE="$STANDIN_BASE"
+  echo "== base: the stand-in $BASE_IMAGE (docker.io cannot be pulled here, or BASE=standin): an image for the tests" \
+    "on this machine, not one to push; build the one to push with 'docker build' where docker.io is reachable"
   podman_ image exists "$BASE_IMAGE" && return
   echo "== building the stand-in base image $BASE_IMAGE (mmdebstrap, Debian bookworm)"
   local work
@@ -110,7 +125,8 @@ build_image() {
   echo "== building $IMAGE from the project's Dockerfile (BASE_IMAGE=$BASE_IMAGE)"
   local started elapsed_ms
   started=$(date +%s%N)
-  podman_ build --quiet --pull=never --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" . >/dev/null
+  podman_ build --quiet --pull=never --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" -t "$DEV_IMAGE" . \
+    >/dev/null
   elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   printf '== built %s in %d.%d s; size %s\n' "$IMAGE" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) \
     "$(podman_ image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1000000}')"
@@ -143,12 +159,13 @@ test_image() {
     --pytest-arg=--connector-image="$IMAGE" --pytest-arg=--read-from-streams=all)
 }
 
+if [ "${1:-}" = "tag" ]; then echo "$IMAGE"; exit 0; fi
 bash scripts/setup.sh
 install_container_tools
 write_shims
 case "${1:-test}" in
-  build) build_base_standin; build_image ;;
-  test) build_base_standin; build_image; test_image ;;
+  build) choose_base; build_image ;;
+  test) choose_base; build_image; test_image ;;
   run) shift; exec "$TOOLS/docker" run --rm "$@" ;;
-  *) echo "usage: bash scripts/image.sh [build|test|run ARGS...]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/image.sh [build|test|run ARGS...|tag]" >&2; exit 2 ;;
 esac

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
+import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,32 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_metadata_validates_against_the_airbyte_model() -> None:
     metadata = ConnectorMetadataDefinitionV0.model_validate(yaml.safe_load((ROOT / "metadata.yaml").read_text()))
-    assert metadata.data.docker_repository == "airbyte/source-amplitude"
+    # This connector's image, never the official airbyte/source-amplitude (issue 20: metadata names this connector).
+    assert metadata.data.docker_repository == "source-amplitude"
     assert {"language:python", "cdk:python"} <= set(metadata.data.tags or [])
+
+
+def test_one_version_and_one_docs_page_everywhere() -> None:
+    """pyproject.toml's version is the image tag metadata.yaml declares, the Dockerfile's io.airbyte.version label,
+    the default tag scripts/image.sh builds (it reads pyproject.toml) and the changelog's newest row; the spec and
+    metadata.yaml link this connector's docs page, never the official connector's."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    version, docs_url = project["version"], project["urls"]["Documentation"]
+    metadata = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
+    spec = yaml.safe_load((ROOT / "source_amplitude" / "spec.yaml").read_text())
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    changelog = (ROOT / "docs" / "amplitude.md").read_text().split("## Changelog", 1)[1]
+    newest = re.search(r"^\| (\d+\.\d+\.\d+) \|", changelog, re.MULTILINE)
+    assert metadata["dockerImageTag"] == version
+    assert f'io.airbyte.version="{version}"' in dockerfile
+    assert f'io.airbyte.name="{metadata["dockerRepository"]}"' in dockerfile
+    assert newest and newest.group(1) == version
+    tag = subprocess.run(
+        ["bash", "scripts/image.sh", "tag"], cwd=ROOT, env={**os.environ, "IMAGE": ""}, capture_output=True, text=True
+    )
+    assert tag.stdout.strip() == f"{metadata['dockerRepository']}:{version}", tag.stderr
+    assert spec["documentationUrl"] == metadata["documentationUrl"] == docs_url
+    assert docs_url.endswith("/docs/amplitude.md") and "docs.airbyte.com" not in docs_url
 
 
 def test_dockerfile_entrypoint_matches_airbyte_entrypoint_and_runs_as_airbyte() -> None:
