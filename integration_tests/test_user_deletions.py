@@ -1,12 +1,15 @@
 """user_deletions against the fake Amplitude over real HTTP: a job's status moving across syncs ends as one row per
 (job, id) with the latest status, an id taken back out is marked as such, the backfill asks at most six months at a
 time and never faster than Amplitude allows, and the documented deletion SQL (docs/amplitude.md, the DuckDB block)
-removes exactly the deleted users' events, including events under an older merged id, from a DuckDB copy."""
+removes exactly the deleted users' events, including events under an older merged id, from a DuckDB copy and from a
+real PostgreSQL server's."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional
@@ -23,6 +26,7 @@ from fake_amplitude import Dataset, FakeAmplitude
 from source_amplitude import SourceAmplitude
 from source_amplitude.parsers.merged_ids import merged_id_record
 from test_support.fixtures import last_state
+from test_support.postgres_server import postgres_available, postgres_server, psql
 
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
 DOCS = Path(__file__).parents[1] / "docs" / "amplitude.md"
@@ -125,9 +129,18 @@ def load(db: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], 
     db.execute(f"CREATE TABLE amplitude.{table} AS SELECT * FROM read_json_auto('{path}')")
 
 
-def test_the_documented_sql_deletes_exactly_the_deleted_users_events_in_duckdb(
-    fake: FakeAmplitude, tmp_path: Path
-) -> None:
+@dataclass
+class Scenario:
+    """Events, deletion jobs and merges as the connector emits them, and what must be left once the SQL ran."""
+
+    events: list[dict[str, Any]]
+    deletions: list[dict[str, Any]]
+    merged_ids: list[dict[str, Any]]
+    remaining: set[str]
+    merges_left: list[tuple[int]]
+
+
+def deletion_scenario(fake: FakeAmplitude) -> Scenario:
     deleted = [1_610_000_000_000 + i for i in range(3)]  # jobs 'done' and 'submitted'; users 3..5 are still staging
     older_id, other_older_id = 1_700_000_009_001, 1_700_000_009_002
     # the last upload hour holds events sent before a merge, under the older ids (instead of the dataset's events)
@@ -145,24 +158,76 @@ def test_the_documented_sql_deletes_exactly_the_deleted_users_events_in_duckdb(
         {"amplitude_id": deleted[0], "merged_amplitude_id": older_id, "merge_time": 1, "merge_server_time": 1},
         {"amplitude_id": 1_610_000_000_100, "merged_amplitude_id": other_older_id, "merge_time": 1},
     ]
+    deletions = deletion_rows(output)
+    forgotten_ids = {*deleted, older_id}
+    listed_user_ids = {r["user_id"] for r in deletions if r.get("user_id")}
+    assert listed_user_ids == {"user-00002"}
+    remaining = {
+        e["uuid"] for e in events if e["amplitude_id"] not in forgotten_ids and e.get("user_id") not in listed_user_ids
+    }
+    assert "older-id-of-deleted" not in remaining and "older-id-of-kept" in remaining
+    assert len(events) - len(remaining) > 1  # the deleted users' own events go too
     merged_ids = [merged_id_record(orjson.dumps(row)) for row in merges]
+    return Scenario(events, deletions, merged_ids, remaining, [(other_older_id,)])
+
+
+def test_the_documented_sql_deletes_exactly_the_deleted_users_events_in_duckdb(
+    fake: FakeAmplitude, tmp_path: Path
+) -> None:
+    scenario = deletion_scenario(fake)
     db = duckdb.connect()
     db.execute("CREATE SCHEMA amplitude")
-    load(db, "events", events, tmp_path)
-    load(db, "user_deletions", deletion_rows(output), tmp_path)
-    load(db, "merged_ids", merged_ids, tmp_path)
+    load(db, "events", scenario.events, tmp_path)
+    load(db, "user_deletions", scenario.deletions, tmp_path)
+    load(db, "merged_ids", scenario.merged_ids, tmp_path)
 
     db.execute(documented_sql("duckdb"))
 
-    remaining = {row[0] for row in db.execute("SELECT uuid FROM amplitude.events").fetchall()}
-    forgotten_ids = {*deleted, older_id}
-    listed_user_ids = {r["user_id"] for r in deletion_rows(output) if r.get("user_id")}
-    assert listed_user_ids == {"user-00002"}
-    expected = {
-        e["uuid"] for e in events if e["amplitude_id"] not in forgotten_ids and e.get("user_id") not in listed_user_ids
-    }
-    assert remaining == expected
-    assert "older-id-of-deleted" not in remaining and "older-id-of-kept" in remaining
-    assert len(events) - len(remaining) > 1  # the deleted users' own events went too
-    merges_left = db.execute("SELECT merged_amplitude_id FROM amplitude.merged_ids").fetchall()
-    assert merges_left == [(other_older_id,)]
+    assert {row[0] for row in db.execute("SELECT uuid FROM amplitude.events").fetchall()} == scenario.remaining
+    assert db.execute("SELECT merged_amplitude_id FROM amplitude.merged_ids").fetchall() == scenario.merges_left
+
+
+# The columns the statements read, typed as Airbyte's Postgres destination types them from the streams' schemas.
+POSTGRES_TABLES = {
+    "events": "uuid text, amplitude_id bigint, user_id text, event_type text",
+    "user_deletions": 'app text, "day" date, amplitude_id bigint, user_id text, status text, removed_from_job boolean, '
+    "observed_at timestamptz",
+    "merged_ids": "amplitude_id bigint, merged_amplitude_id bigint, merge_time bigint",
+}
+
+
+def postgres_load_sql(table: str, rows: list[dict[str, Any]]) -> str:
+    """The rows as JSON, typed by jsonb_to_record, into amplitude.<table> (as a destination would have them)."""
+    values = ",\n".join(f"($json${orjson.dumps(row).decode()}$json$::jsonb)" for row in rows)
+    return (
+        f"CREATE TABLE amplitude.{table} AS SELECT typed.* FROM (VALUES {values}) AS raw(j), "
+        f"jsonb_to_record(raw.j) AS typed({POSTGRES_TABLES[table]});\n"
+    )
+
+
+def test_the_documented_sql_deletes_exactly_the_deleted_users_events_in_postgres(
+    fake: FakeAmplitude, tmp_path: Path
+) -> None:
+    """The docs' Postgres form (the DuckDB block with CREATE TEMP TABLE) on a real PostgreSQL server (Debian's
+    postgresql: scripts/test.sh installs it; without it this test is skipped locally and fails in CI)."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's postgresql for this test: scripts/test.sh installs it as root")
+        pytest.skip("no PostgreSQL server binaries (Debian's postgresql package)")
+    scenario = deletion_scenario(fake)
+    statements = documented_sql("duckdb").replace("CREATE OR REPLACE TEMP TABLE", "CREATE TEMP TABLE")
+    assert "CREATE TEMP TABLE amplitude_forget_ids AS" in statements
+    script = tmp_path / "deletions.sql"
+    script.write_text(
+        "CREATE SCHEMA amplitude;\n"
+        + postgres_load_sql("events", scenario.events)
+        + postgres_load_sql("user_deletions", scenario.deletions)
+        + postgres_load_sql("merged_ids", scenario.merged_ids)
+        + statements
+    )
+    with postgres_server() as server:
+        psql(server, "-f", str(script))  # one session: the temp table lives until the statements end
+        remaining = set(psql(server, sql="SELECT uuid FROM amplitude.events").split())
+        merges_left = psql(server, sql="SELECT merged_amplitude_id FROM amplitude.merged_ids").split()
+    assert remaining == scenario.remaining
+    assert [(int(m),) for m in merges_left] == scenario.merges_left

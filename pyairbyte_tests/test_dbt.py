@@ -1,8 +1,8 @@
-"""The dbt package at dbt/ on what a data team has: the connector's tables read by PyAirbyte into DuckDB, then
-`dbt build` with dbt-duckdb (its own virtualenv, .venv-dbt). The two relations it builds are what Fivetran's
-dbt_amplitude reads as its `event` and `event_type` sources: every column dbt_amplitude lists, with its type, filled
-wherever our tables hold a value; ids unique where they must be; one row per client event; events of a type missing
-from events_list kept with a NULL type id."""
+"""The dbt package at dbt/ on what a data team has: the connector's tables read by PyAirbyte into DuckDB, and into a
+real PostgreSQL server, then `dbt build` with dbt-duckdb or dbt-postgres (their own virtualenv, .venv-dbt). The two
+relations it builds are what Fivetran's dbt_amplitude reads as its `event` and `event_type` sources: every column
+dbt_amplitude lists, with its type, filled wherever our tables hold a value; times in UTC; ids unique where they must
+be; one row per client event; events of a type missing from events_list kept with a NULL type id."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import gc
 import json
 import os
 import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,10 +21,13 @@ from typing import Any
 import airbyte as ab
 import duckdb
 import orjson
-from airbyte.caches import DuckDBCache
+import psycopg2
+import pytest
+from airbyte.caches import CacheBase, DuckDBCache, PostgresCache
 
 from fake_amplitude import Dataset, FakeAmplitude
 from fake_amplitude.dataset import EVENT_TYPES
+from test_support.postgres_server import postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CONNECTOR = Path(os.environ.get("SOURCE_AMPLITUDE_EXECUTABLE", ROOT / ".venv" / "bin" / "source-amplitude"))
@@ -123,38 +130,87 @@ def event(uuid: str, **fields: Any) -> bytes:
     return orjson.dumps({**base, **fields}) + b"\n"
 
 
-def read_into_duckdb(tmp_path: Path) -> Path:
-    """The fake's day through PyAirbyte into a DuckDB file, the last upload hour replaced by the shapes under test:
+@dataclass
+class Warehouse:
+    """Where PyAirbyte writes the connector's tables and dbt builds the package: a cache, a dbt profile output, and a
+    DB-API connection for the assertions."""
+
+    name: str
+    cache: CacheBase
+    dbt_output: dict[str, Any]
+    connect: Callable[[], Any]
+    type_names: dict[str, set[str]]  # dbt_amplitude's type (DuckDB's name) -> this warehouse's information_schema names
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        connection = self.connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            connection.close()
+
+
+@contextmanager
+def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    database = tmp_path / "warehouse.duckdb"  # not amplitude.duckdb: the catalog would shadow the schema
+    yield Warehouse(
+        "duckdb",
+        DuckDBCache(db_path=database, schema_name="amplitude"),
+        {"type": "duckdb", "path": str(database), "schema": "analytics", "threads": 1},
+        lambda: duckdb.connect(str(database), read_only=True),
+        {kind: {kind.lower()} for kind in ("VARCHAR", "TIMESTAMP", "BIGINT", "BOOLEAN")},
+    )
+
+
+@contextmanager
+def postgres_warehouse(_: Path) -> Iterator[Warehouse]:
+    with postgres_server() as server:
+        login = {"host": server.host, "port": server.port, "user": server.user, "dbname": server.database}
+        yield Warehouse(
+            "postgres",
+            PostgresCache(
+                host=server.host,
+                port=server.port,
+                username=server.user,
+                password="unused",
+                database=server.database,
+                schema_name="amplitude",
+            ),
+            {**login, "type": "postgres", "password": "unused", "schema": "analytics", "threads": 1},
+            lambda: psycopg2.connect(**login),
+            {
+                "VARCHAR": {"character varying", "text"},
+                "TIMESTAMP": {"timestamp without time zone"},
+                "BIGINT": {"bigint"},
+                "BOOLEAN": {"boolean"},
+            },
+        )
+
+
+def read_into(warehouse: Warehouse) -> None:
+    """The fake's day through PyAirbyte into the warehouse, the last upload hour replaced by the shapes under test:
     an event re-uploaded with a new uuid, and an event whose type is not in events_list."""
     hours = list(DATASET.upload_hours())
     raw = event("dup-first", server_upload_time="2026-06-16 12:00:01.000000")
     raw += event("dup-reupload", server_upload_time="2026-06-24 12:00:01.000000")  # after the 7-day window
     raw += event("hidden-type", event_id=8, event_type="A type events_list does not list")
-    database = tmp_path / "warehouse.duckdb"  # not amplitude.duckdb: the catalog would shadow the schema
-    with FakeAmplitude(DATASET, raw_hours={hours[-1]: raw}) as fake:
-        launcher = tmp_path / "source-amplitude"
+    with tempfile.TemporaryDirectory() as launcher_dir, FakeAmplitude(DATASET, raw_hours={hours[-1]: raw}) as fake:
+        launcher = Path(launcher_dir) / "source-amplitude"
         launcher.write_text(f'#!/bin/sh\nexport AMPLITUDE_BASE_URL={fake.url}\nexec {CONNECTOR} "$@"\n')
         launcher.chmod(0o755)
         config = {**fake.config, "start_date": f"{DATASET.first_hour:%Y-%m-%dT%H:00:00Z}"}
         source = ab.get_source("source-amplitude", local_executable=launcher, config=config)
         source.select_streams(["events", "events_list"])
-        cache = DuckDBCache(db_path=database, schema_name="amplitude")
-        source.read(cache=cache)
-        cache.get_sql_engine().dispose()
-        del cache
+        source.read(cache=warehouse.cache)
+        warehouse.cache.get_sql_engine().dispose()
         gc.collect()
-    return database
 
 
-def dbt_build(database: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def dbt_build(warehouse: Warehouse, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    profile = {
-        "amplitude_airbyte": {
-            "target": "test",
-            "outputs": {"test": {"type": "duckdb", "path": str(database), "schema": "analytics", "threads": 1}},
-        }
-    }
+    profile = {"amplitude_airbyte": {"target": "test", "outputs": {"test": warehouse.dbt_output}}}
     (profiles / "profiles.yml").write_text(json.dumps(profile))  # JSON is YAML
     command = [
         str(DBT), "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(profiles),
@@ -165,66 +221,72 @@ def dbt_build(database: Path, tmp_path: Path) -> subprocess.CompletedProcess[str
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
 
 
-def columns(db: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    rows = db.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'analytics' "
-        "AND table_name = ?",
-        [table],
-    ).fetchall()
-    return {name: kind for name, kind in rows}
+def columns(warehouse: Warehouse, schema: str, table: str) -> dict[str, str]:
+    rows = warehouse.query(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema = '{schema}' AND table_name = '{table}'"
+    )
+    return {name: kind.lower() for name, kind in rows}
 
 
-def test_the_dbt_package_builds_what_dbt_amplitude_reads(tmp_path: Path) -> None:
+def assert_types(warehouse: Warehouse, found: dict[str, str], expected: dict[str, str]) -> None:
+    for name, kind in expected.items():
+        assert found.get(name) in warehouse.type_names[kind], (warehouse.name, name, found.get(name), kind)
+
+
+@pytest.mark.parametrize("make_warehouse", [duckdb_warehouse, postgres_warehouse], ids=["duckdb", "postgres"])
+def test_the_dbt_package_builds_what_dbt_amplitude_reads(
+    make_warehouse: Callable[[Path], AbstractContextManager[Warehouse]], tmp_path: Path
+) -> None:
     assert DBT.exists(), "needs .venv-dbt: bash scripts/pyairbyte.sh creates it"
-    database = read_into_duckdb(tmp_path)
-    built = dbt_build(database, tmp_path)
-    print(built.stdout[-3000:])
-    assert built.returncode == 0, built.stdout[-5000:] + built.stderr[-2000:]
+    with make_warehouse(tmp_path) as warehouse:
+        read_into(warehouse)
+        built = dbt_build(warehouse, tmp_path)
+        print(built.stdout[-3000:])
+        assert built.returncode == 0, built.stdout[-5000:] + built.stderr[-2000:]
+        assert_built_relations(warehouse)
 
-    db = duckdb.connect(str(database), read_only=True)
-    event_columns = columns(db, "amplitude_airbyte_event")
-    for name, kind in DBT_AMPLITUDE_EVENT.items():
-        assert event_columns.get(name) == kind, (name, event_columns.get(name), kind)
-    raw_columns = {
-        row[0]
-        for row in db.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'amplitude' "
-            "AND table_name = 'events'"
-        ).fetchall()
-    }
+
+def assert_built_relations(warehouse: Warehouse) -> None:
+    event_columns = columns(warehouse, "analytics", "amplitude_airbyte_event")
+    assert_types(warehouse, event_columns, DBT_AMPLITUDE_EVENT)
+    raw_columns = set(columns(warehouse, "amplitude", "events"))
     assert raw_columns - {"_airbyte_raw_id", "_airbyte_meta"} <= set(event_columns)  # all our columns stay
-    type_columns = columns(db, "amplitude_airbyte_event_type")
-    for name, kind in DBT_AMPLITUDE_EVENT_TYPE.items():
-        assert type_columns.get(name) == kind, (name, type_columns.get(name), kind)
+    assert_types(warehouse, columns(warehouse, "analytics", "amplitude_airbyte_event_type"), DBT_AMPLITUDE_EVENT_TYPE)
 
     for name in DBT_AMPLITUDE_EVENT:
         ours = OURS.get(name, name)
         if ours not in raw_columns:
             continue
-        lost = db.execute(
+        lost = warehouse.query(
             f"SELECT count(*) FROM analytics.amplitude_airbyte_event v JOIN amplitude.events r USING (uuid) "
             f'WHERE r."{ours}" IS NOT NULL AND v."{name}" IS NULL'
-        ).fetchone()
-        assert lost == (0,), f"{name} is NULL where events.{ours} has a value"
+        )
+        assert lost == [(0,)], f"{warehouse.name}: {name} is NULL where events.{ours} has a value"
 
-    uuids = [row[0] for row in db.execute("SELECT uuid FROM analytics.amplitude_airbyte_event").fetchall()]
+    uuids = [row[0] for row in warehouse.query("SELECT uuid FROM analytics.amplitude_airbyte_event")]
     assert len(uuids) == len(set(uuids))
     assert "dup-first" in uuids and "dup-reupload" not in uuids  # one row per client event
-    raw_count = db.execute("SELECT count(*) FROM amplitude.events").fetchone()
-    assert raw_count == (len(uuids) + 1,)  # the raw table keeps the re-upload
-    keys = db.execute(
+    assert warehouse.query("SELECT count(*) FROM amplitude.events") == [(len(uuids) + 1,)]  # the raw table keeps it
+    keys = warehouse.query(
         "SELECT count(*), count(DISTINCT (id, device_id, client_event_time, coalesce(user_id, amplitude_id))) "
         "FROM analytics.amplitude_airbyte_event"
-    ).fetchone()
-    assert keys is not None and keys[0] == keys[1]
-    typed = db.execute(
+    )
+    assert keys[0][0] == keys[0][1]
+    # The connector's UTC times stay the same instants, whatever the warehouse's time zone (the Postgres server's
+    # is America/New_York): dbt_amplitude reads them as UTC timestamps without a zone.
+    times = warehouse.query(
+        "SELECT client_event_time, server_upload_time FROM analytics.amplitude_airbyte_event WHERE uuid = 'dup-first'"
+    )
+    assert times == [(datetime(2026, 6, 16, 11, 57, 13, 345000), datetime(2026, 6, 16, 12, 0, 1))], times
+    typed = warehouse.query(
         "SELECT count(*) FILTER (WHERE event_type_id IS NULL), count(*) FROM analytics.amplitude_airbyte_event "
         "WHERE event_type <> 'A type events_list does not list'"
-    ).fetchone()
-    assert typed is not None and typed[0] == 0 and typed[1] > 0  # every listed type found its stable id
-    hidden = db.execute(
+    )
+    assert typed[0][0] == 0 and typed[0][1] > 0  # every listed type found its stable id
+    hidden = warehouse.query(
         "SELECT event_type_id, event_type FROM analytics.amplitude_airbyte_event WHERE uuid = 'hidden-type'"
-    ).fetchall()
+    )
     assert hidden == [(None, "A type events_list does not list")]
-    ids = db.execute("SELECT count(*), count(DISTINCT id) FROM analytics.amplitude_airbyte_event_type").fetchone()
-    assert ids is not None and ids[0] == ids[1] > 0
+    ids = warehouse.query("SELECT count(*), count(DISTINCT id) FROM analytics.amplitude_airbyte_event_type")
+    assert ids[0][0] == ids[0][1] > 0

@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
 # PyAirbyte, a real Airbyte client, reads every stream from the fake Amplitude into DuckDB (pyairbyte_tests/), and
-# the dbt package at dbt/ runs on that DuckDB (pyairbyte_tests/test_dbt.py).
+# the dbt package at dbt/ runs on that DuckDB, and on a PostgreSQL server the test starts (pyairbyte_tests/test_dbt.py).
 # PyAirbyte lives in its own virtualenv, .venv-pyairbyte (it pins its own airbyte-cdk, pandas, DuckDB); it runs the
 # connector of .venv as a local executable. The test moves the connector's clock with Debian's libfaketime, which
-# this script installs when it runs as root on a machine without it.
+# this script installs when it runs as root on a machine without it; likewise Debian's postgresql (the server binaries
+# only: the test runs its own throwaway cluster on 127.0.0.1 and removes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/run_pytest.sh
+source scripts/lib/debian_packages.sh
 bash scripts/setup.sh
 
-if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "missing libfaketime: install Debian's faketime package (needs root)" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
-fi
+need_debian_packages "$FAKETIME" "$POSTGRESQL"
 
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3

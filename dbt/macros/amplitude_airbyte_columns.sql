@@ -125,8 +125,10 @@
 
 {% macro snowflake__amplitude_airbyte_json_text(expression) %}to_json({{ expression }}){% endmacro %}
 
-{#- The connector writes RFC 3339 in UTC; destinations store it as a timestamp with time zone (or text):
-    dbt_amplitude wants a timestamp without one, in UTC. -#}
+{#- The connector writes RFC 3339 in UTC. Airbyte's destinations store it as a timestamp with time zone (or text);
+    PyAirbyte's Postgres cache as a timestamp without one, in the server's time zone. dbt_amplitude wants a timestamp
+    without a zone, in UTC: so through a timestamp with time zone, which reads a zoneless one in the session's time
+    zone, as the database itself does (tested on a Postgres server whose time zone is America/New_York). -#}
 {% macro amplitude_airbyte_utc_timestamp(expression) %}
   {{ return(adapter.dispatch("amplitude_airbyte_utc_timestamp", "amplitude_airbyte")(expression)) }}
 {% endmacro %}
