@@ -218,3 +218,15 @@ class AmplitudeErrorHandler(ErrorHandler):
                 ResponseAction.RETRY, FailureType.transient_error, NETWORK_ERROR_MESSAGE.format(detail=detail)
             )
         return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"Unexpected error: {response!r}")
+
+
+class SkipEcho(logging.Filter):
+    """The CDK logs "Ignoring response for 'GET' request to ... with response code '404'" for every answer the policy
+    skips; the stream says the skip in its own words (a WARN naming the cause, or ExportRead's one line for a run of
+    export windows without data), so the CDK's line is dropped from the stream's logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Ignoring response for ")
+
+
+SKIP_ECHO = SkipEcho()  # one object: a logger does not add the same filter twice

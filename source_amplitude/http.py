@@ -28,6 +28,7 @@ from source_amplitude.cdk_internals import RequestingStream
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.errors import (
     DEFAULT_POLICY,
+    SKIP_ECHO,
     UNEXPECTED_ANSWER_MESSAGE,
     AmplitudeErrorHandler,
     Policy,
@@ -138,6 +139,7 @@ class AmplitudeStream(RequestingStream, ABC):
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
         self._config = config
         super().__init__(authenticator=basic_auth(config), api_budget=api_budget)
+        self.logger.addFilter(SKIP_ECHO)
         if not self.cursor_field:
             self.cursor = None  # see is_resumable
 

@@ -9,7 +9,6 @@ the window's last hour (or on any failure)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import datetime
 from typing import Any, ClassVar, Optional, Union
@@ -30,17 +29,6 @@ from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.pipeline.state import parse_export_state
 from source_amplitude.record_batch import RecordBatch
 
-
-class ExportNoDataEcho(logging.Filter):
-    """The CDK logs "Ignoring response ... with response code '404'" for every export window without data; ExportRead
-    says a run of them in one line (a month before a project's first event would be 30 lines)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (message.startswith("Ignoring response for") and "/2/export?" in message and "'404'" in message)
-
-
-EXPORT_NO_DATA_ECHO = ExportNoDataEcho()
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
 
 
@@ -65,7 +53,6 @@ class Events(AmplitudeStream):
             self.logger,
         )
         super().__init__(config)  # it asks for the error handler, which needs the read
-        self.logger.addFilter(EXPORT_NO_DATA_ECHO)  # once per logger: the same filter object is not added twice
 
     @property
     def state(self) -> MutableMapping[str, Any]:
