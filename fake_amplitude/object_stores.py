@@ -5,6 +5,10 @@ STORAGE_EMULATOR_HOST), exactly as a user's environment would point them elsewhe
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, Optional, Protocol
 
 S3_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -18,7 +22,10 @@ class LocalStore(Protocol):
 
     def create_bucket(self, bucket: str) -> None: ...
 
-    def put(self, bucket: str, key: str, data: bytes) -> None: ...
+    def put(self, bucket: str, key: str, data: bytes, written_at: Optional[datetime] = None) -> None:
+        """Write the object; `written_at` sets the last-modified time the store gives it (a late file, played in
+        a test's own time), else the store's clock."""
+        ...
 
     def stop(self) -> None: ...
 
@@ -57,8 +64,11 @@ class LocalS3:
     def create_bucket(self, bucket: str) -> None:
         self.client.create_bucket(Bucket=bucket)
 
-    def put(self, bucket: str, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=bucket, Key=key, Body=data)
+    def put(self, bucket: str, key: str, data: bytes, written_at: Optional[datetime] = None) -> None:
+        from moto.s3 import models
+
+        with _clock(models, "utcnow", written_at, naive=True):
+            self.client.put_object(Bucket=bucket, Key=key, Body=data)
 
     def stop(self) -> None:
         self._server.stop()
@@ -97,11 +107,41 @@ class LocalGcs:
     def create_bucket(self, bucket: str) -> None:
         self.client.create_bucket(bucket)
 
-    def put(self, bucket: str, key: str, data: bytes) -> None:
-        self.client.bucket(bucket).blob(key).upload_from_string(data, content_type="application/gzip")
+    def put(self, bucket: str, key: str, data: bytes, written_at: Optional[datetime] = None) -> None:
+        from gcp_storage_emulator.handlers import objects
+
+        with _clock(objects, "datetime", written_at, naive=False):
+            self.client.bucket(bucket).blob(key).upload_from_string(data, content_type="application/gzip")
 
     def stop(self) -> None:
         self._server.stop()
+
+
+_CLOCK_LOCK = threading.Lock()  # one store clock set at a time: the servers run in this process
+
+
+@contextmanager
+def _clock(module: Any, name: str, moment: Optional[datetime], naive: bool) -> Iterator[None]:
+    """While a write runs, the server module's clock (moto's `utcnow`, the emulator's `datetime`) reads `moment`. Both
+    servers run as threads of this process and take the time once per write."""
+    if moment is None:
+        yield
+        return
+    utc = moment.astimezone(timezone.utc)
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return utc if tz is not None else utc.replace(tzinfo=None)
+
+    replacement: Any = (lambda: utc.replace(tzinfo=None)) if naive else FrozenDatetime
+    with _CLOCK_LOCK:
+        original = getattr(module, name)
+        setattr(module, name, replacement)
+        try:
+            yield
+        finally:
+            setattr(module, name, original)
 
 
 def start_store(kind: str) -> LocalStore:

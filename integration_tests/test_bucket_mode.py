@@ -4,6 +4,7 @@ it out. Consecutive syncs while files arrive on time, late and again: every even
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -43,13 +44,26 @@ class Bucket:
         self.store, self.data, self.layout = store, data, layout
         self.name = new_bucket(store)
 
-    def put(self, key: str, payload: bytes) -> None:
-        self.store.put(self.name, key, payload)
+    def put(self, key: str, payload: bytes, written_at: Optional[datetime] = None) -> None:
+        self.store.put(self.name, key, payload, written_at)
 
-    def publish(self, hour: datetime, partitions: Optional[set[int]] = None) -> None:
-        write_hour(self.data, hour, self.put, self.layout, partitions)
-        if partitions is None or 0 in partitions:
-            write_merged_ids(self.data, hour, self.put, self.layout)
+    def publish(
+        self,
+        hour: datetime,
+        partitions: Optional[set[int]] = None,
+        written_at: Optional[datetime] = None,
+        merged_ids: bool = True,
+        events: bool = True,
+    ) -> None:
+        """The hour's files as Amplitude writes them; `written_at`: the store's last-modified time (a test's time)."""
+
+        def put(key: str, payload: bytes) -> None:
+            self.put(key, payload, written_at)
+
+        if events:
+            write_hour(self.data, hour, put, self.layout, partitions)
+        if merged_ids and (partitions is None or 0 in partitions):
+            write_merged_ids(self.data, hour, put, self.layout)
 
     def config(self, **source: Any) -> dict[str, Any]:
         events_source = bucket_config(self.store, self.name, self.data.app_id, **source)
@@ -340,3 +354,172 @@ def test_role_arn_is_assumed_through_sts(local_s3: LocalStore, monkeypatch: pyte
     reads = [auth for method, path, auth in proxy.seen if method == "GET" and "%23" in path]
     assert assume, "no STS request signed with the base credentials"
     assert reads and not any(base_key in auth for auth in reads), "objects read with the base key: role ignored"
+
+
+# Late files, played in the store's own clock: each object gets the last-modified time it would have had in the
+# test's timeline (fake_amplitude/object_stores.py), and each sync runs at the test's "now".
+
+
+class Timeline:
+    """Hourly files written on time unless a test says otherwise, and syncs at chosen times; counts every uuid and
+    merge emitted, and keeps the state as Airbyte carries it."""
+
+    def __init__(self, bucket: Bucket, streams: tuple[str, ...] = ("events",), **source: Any) -> None:
+        self.bucket = bucket
+        self.streams = streams
+        self.config = bucket.config(**source)
+        self.states: dict[str, Any] = {}
+        self.seen: Counter[str] = Counter()
+        self.merges: Counter[tuple[int, int]] = Counter()
+        self.warnings: list[str] = []
+        self.infos: list[str] = []
+        self.state_sizes: list[int] = []
+        self.published: set[datetime] = set()
+        self.published_merges: set[datetime] = set()
+
+    def publish_on_time(self, until: datetime, skip: frozenset[datetime] = frozenset()) -> None:
+        """Every hour that ended before `until`, written 70 minutes after it began, unless in `skip` (late later)."""
+        for hour in self.bucket.data.upload_hours():
+            written = hour + timedelta(minutes=70)
+            if written <= until and hour not in skip and hour not in self.published:
+                self.bucket.publish(hour, written_at=written)
+                self.published.add(hour)
+
+    def sync(self, now: datetime) -> EntrypointOutput:
+        output = sync(self.config, now, self.states, self.streams)
+        assert not output.errors, [error.trace.error.message for error in output.errors]
+        self.seen.update(record["uuid"] for record in records(output, "events"))
+        self.merges.update((r["amplitude_id"], r["merged_amplitude_id"]) for r in records(output, "merged_ids"))
+        self.warnings += [log.log.message for log in output.logs if log.log.level.name == "WARN"]
+        self.infos += [log.log.message for log in output.logs if log.log.level.name == "INFO"]
+        self.states = latest_states(output, self.states)
+        self.state_sizes.append(len(json.dumps(self.states)))
+        return output
+
+    def assert_every_event_once(self) -> None:
+        assert set(self.bucket.data.uuids()) - set(self.seen) == set(), "lost"
+        assert [uuid for uuid, count in self.seen.items() if count > 1] == [], "duplicated"
+        assert set(self.seen) == self.bucket.data.uuids()
+
+
+def timeline(store: LocalStore, data: Dataset, **kwargs: Any) -> Timeline:
+    return Timeline(Bucket(store, data), **kwargs)
+
+
+def test_six_hours_delivered_together_7_hours_late_are_read_once(object_store: LocalStore) -> None:
+    data = dataset(hours=24)
+    line = timeline(object_store, data)
+    together = frozenset(FIRST + timedelta(hours=h) for h in range(6, 12))
+    for offset in range(2, 30, 2):
+        now = FIRST + timedelta(hours=offset, minutes=20)
+        line.publish_on_time(now, skip=together)
+        if offset == 18:  # hours 6..11 come in one delivery, 7 h after the last of them ended
+            for hour in sorted(together):
+                line.bucket.publish(hour, written_at=FIRST + timedelta(hours=12 + 7))
+                line.published.add(hour)
+        line.sync(now)
+    line.assert_every_event_once()
+
+
+@pytest.mark.parametrize(
+    ("late_by", "said"), [(timedelta(hours=60), "60 h"), (timedelta(days=5), "5.0 days")], ids=["60h", "5days"]
+)
+def test_an_hour_written_days_late_is_read_once_with_a_warning_naming_it(
+    object_store: LocalStore, late_by: timedelta, said: str
+) -> None:
+    data = dataset(hours=24)
+    line = timeline(object_store, data)
+    late_hour = FIRST + timedelta(hours=4)
+    written = late_hour + timedelta(hours=1) + late_by
+    syncs = [FIRST + timedelta(hours=h, minutes=20) for h in range(2, 24 * 7, 6)]
+    for now in syncs:
+        line.publish_on_time(now, skip=frozenset({late_hour}))
+        if late_hour not in line.published and written <= now:
+            line.bucket.publish(late_hour, written_at=written)
+            line.published.add(late_hour)
+        line.sync(now)
+    line.assert_every_event_once()
+    late = [w for w in line.warnings if "arrived late" in w]
+    key = LAYOUT.events_key(data.app_id, late_hour, 0)
+    assert any(key in w and "upload hour 20261101T04" in w for w in late), late
+    assert all(f"written {said} after its hour ended" in w for w in late), late
+    assert len(late) == 3  # one per object (the hour's three partitions), once
+    assert max(line.state_sizes) < 4000, line.states
+
+
+def test_a_backfill_of_30_days_written_after_two_days_of_syncs_is_read_once(object_store: LocalStore) -> None:
+    data = Dataset(FIRST, hours=32 * 24, events_per_hour=2, events_per_member=10, late_fraction=0.0)
+    line = timeline(object_store, data)
+    recent = FIRST + timedelta(days=30)  # the connection starts here; start_date is 30 days earlier
+    for hours in range(0, 48, 8):
+        now = recent + timedelta(hours=hours, minutes=20)
+        line.publish_on_time(now, skip=frozenset(h for h in data.upload_hours() if h < recent))
+        line.sync(now)
+    backfill_at = recent + timedelta(hours=49)
+    for hour in data.upload_hours():
+        if hour < recent:  # the customer asks Amplitude to backfill the 30 older days
+            line.bucket.publish(hour, written_at=backfill_at)
+            line.published.add(hour)
+    line.publish_on_time(recent + timedelta(hours=50))
+    output = line.sync(recent + timedelta(hours=50))
+    line.publish_on_time(recent + timedelta(hours=56))
+    line.sync(recent + timedelta(hours=56))
+    line.assert_every_event_once()
+    assert len([w for w in line.warnings if "arrived late" in w]) == 30 * 24
+    assert max(line.state_sizes[-1:]) < 4000, line.states
+    assert any("export file(s) of upload hours from" in info for info in (log.log.message for log in output.logs))
+
+
+def test_a_merged_ids_file_written_60_hours_late_is_read_once(object_store: LocalStore) -> None:
+    data = dataset(hours=24)
+    line = timeline(object_store, data, streams=("events", "merged_ids"), org_id=str(ORG_ID))
+    late_hour = next(h for h in data.upload_hours() if data.merged_ids_in_hour(h))
+    written = late_hour + timedelta(hours=61)
+    for offset in range(2, 24 * 4, 6):
+        now = FIRST + timedelta(hours=offset, minutes=20)
+        for hour in data.upload_hours():
+            if hour + timedelta(minutes=70) <= now and hour not in line.published:
+                line.bucket.publish(hour, written_at=hour + timedelta(minutes=70), merged_ids=hour != late_hour)
+                line.published.add(hour)
+        if written <= now and late_hour not in line.published_merges:
+            line.bucket.publish(late_hour, written_at=written, events=False)
+            line.published_merges.add(late_hour)
+        line.sync(now)
+    line.assert_every_event_once()
+    expected = {
+        (m["amplitude_id"], m["merged_amplitude_id"]) for h in data.upload_hours() for m in data.merged_ids_in_hour(h)
+    }
+    assert set(line.merges) == expected and max(line.merges.values()) == 1
+    assert any("merged_ids" in w and "arrived late" in w for w in line.warnings)
+
+
+def test_an_object_rewritten_with_more_rows_days_later_is_read_again(object_store: LocalStore) -> None:
+    """Past any grace period too: the rewritten object has a new last-modified time, so it is read again whole
+    (its rows dedupe on uuid) and only the new row is new."""
+    data = dataset(hours=6)
+    line = timeline(object_store, data)
+    line.publish_on_time(FIRST + timedelta(hours=8))
+    line.sync(FIRST + timedelta(hours=8))
+    rewritten = FIRST + timedelta(hours=2)
+    key = LAYOUT.events_key(data.app_id, rewritten, 1)
+    before = {r["uuid"] for r in records(line.sync(FIRST + timedelta(hours=9)), "events")}
+    assert before == set()
+    rows = [{"uuid": uuid} for uuid in sorted(data.uuids())[:3]] + [{"uuid": "the-added-row"}]
+    line.bucket.put(key, gzip_lines(rows), FIRST + timedelta(days=4))
+    again = records(line.sync(FIRST + timedelta(days=4, hours=1)), "events")
+    assert sorted(r["uuid"] for r in again) == sorted(r["uuid"] for r in rows)
+    assert records(line.sync(FIRST + timedelta(days=4, hours=2)), "events") == []
+
+
+def test_a_sync_with_nothing_new_reads_nothing_and_the_state_stays_small(object_store: LocalStore) -> None:
+    data = dataset(hours=48)
+    line = timeline(object_store, data)
+    for offset in range(2, 24 * 5, 3):
+        now = FIRST + timedelta(hours=offset, minutes=20)
+        line.publish_on_time(now)
+        line.sync(now)
+    line.assert_every_event_once()
+    quiet = line.sync(FIRST + timedelta(days=6))
+    assert records(quiet, "events") == []
+    assert line.states["events"]["objects_read"] == {}  # every object is covered by written_before
+    assert line.state_sizes[-1] < 400, line.states

@@ -12,8 +12,10 @@ from source_amplitude.bucket.layout import BucketObject, by_hour, events_layout,
 from source_amplitude.config import ConfigError, ExportApi, GcsSource, S3Source, parse_config
 from source_amplitude.parsers.merged_ids import epoch_rfc3339, merged_id_record
 from source_amplitude.pipeline.state import (
+    WRITE_VISIBLE_HOURS,
     BucketState,
     ExportState,
+    Listed,
     UnusableState,
     parse_bucket_state,
     parse_export_state,
@@ -99,7 +101,10 @@ def test_file_names_give_hour_and_partition_in_either_folder_and_nothing_else() 
         "amp/829528/829528_2026-02-30_3#0.json.gz",
     ):
         assert layout.hour_and_partition(other) is None, other
-    assert layout.day_prefixes(date(2026, 11, 20)) == ["amp/829528/829528_2026-11-20_", "amp/829528_2026-11-20_"]
+    assert layout.listing_prefixes(date(2026, 11, 20)) == [
+        ("amp/829528/829528_", "amp/829528/829528_2026-11-20"),
+        ("amp/829528_", "amp/829528_2026-11-20"),
+    ]
     merged = merged_ids_layout("", "36958")
     assert merged.hour_and_partition("-36958/-36958_2026-11-20_3.json.gz") == (H, 0)
     assert merged.hour_and_partition("-36958_2026-11-20_3.json.gz") == (H, 0)
@@ -112,36 +117,90 @@ def test_the_same_partition_in_both_folders_is_one_file_and_the_later_wins() -> 
     assert by_hour(layout, [new, old], {H}) == {H: {0: new}}
 
 
-def test_an_hour_is_remembered_through_its_grace_period_then_forgotten() -> None:
-    state = BucketState().after_object(H, 0, "etag0").after_hour(H, now=H + timedelta(hours=2))
-    assert state.cursor == H and state.read == {H: {0: "etag0"}}
-    assert state.hours_to_list(H - timedelta(hours=5), H + timedelta(hours=2)) == [
-        H,
-        H + timedelta(hours=1),
-        H + timedelta(hours=2),
-    ]
-    assert state.was_read(H, 0) == "etag0" and state.was_read(H, 1) is None
-    later = state.after_hour(H, now=H + timedelta(hours=49))
-    assert later.read == {} and later.cursor == H
+def listed(hour: datetime, partition: int, written_at: datetime, fingerprint: str = "f") -> Listed:
+    return Listed(hour, partition, fingerprint, written_at)
 
 
-def test_an_hour_without_files_is_listed_again_while_in_its_grace_period() -> None:
-    state = BucketState().after_hour(H, now=H + timedelta(hours=1, minutes=5))
-    assert state.read == {H: {}}
-    assert state.hours_to_list(H, H + timedelta(hours=1)) == [H, H + timedelta(hours=1)]
+def sync(state: BucketState, listing: list[Listed], now: datetime) -> tuple[BucketState, list[Listed]]:
+    """What BucketRead does with a listing: a sweep, the objects not read yet in order, then the sweep's end."""
+    state = state.sweeping(max(obj.written_at for obj in listing), now)
+    plan = sorted((obj for obj in listing if not state.has_read(obj)), key=lambda obj: obj.position)
+    for obj in plan:
+        state = state.after_object(obj).after_hour(obj.hour, now)
+    return state.after_sweep(listing), plan
+
+
+def test_an_object_is_read_once_however_late_it_is_written() -> None:
+    on_time = [listed(H + timedelta(hours=n), 0, H + timedelta(hours=n + 1, minutes=10)) for n in range(48)]
+    state, read = sync(BucketState(), on_time, H + timedelta(hours=49))
+    assert read == on_time and state.cursor == H + timedelta(hours=47)
+    late = listed(H + timedelta(hours=3), 1, H + timedelta(days=5))  # partition #1 of an old hour, 5 days late
+    state, read = sync(state, [*on_time, late], H + timedelta(days=5, hours=1))
+    assert read == [late]
+    state, read = sync(state, [*on_time, late], H + timedelta(days=6))
+    assert read == []
+    assert state.read == {} and state.written_before == late.written_at + timedelta(seconds=1)
+
+
+def test_objects_written_in_the_last_hours_are_remembered_one_by_one_then_by_time() -> None:
+    now = H + timedelta(hours=3)
+    objects = [listed(H, 0, now - timedelta(hours=3)), listed(H + timedelta(hours=1), 0, now - timedelta(minutes=30))]
+    state, _ = sync(BucketState(), objects, now)
+    assert state.written_before == now - timedelta(hours=WRITE_VISIBLE_HOURS)
+    assert state.read == {H + timedelta(hours=1): {0: "f"}}  # written 30 min ago: it may have company not listed yet
+    hidden = listed(H + timedelta(hours=1), 1, now - timedelta(minutes=40))  # visible only now (a slow upload)
+    state, read = sync(state, [*objects, hidden], now + timedelta(hours=1))
+    assert read == [hidden]
+    assert len(state.read) <= 1
+
+
+def test_an_object_written_again_with_other_bytes_is_read_again() -> None:
+    first = listed(H, 0, H + timedelta(hours=1), "a")
+    state, _ = sync(BucketState(), [first], H + timedelta(hours=2))
+    again = listed(H, 0, H + timedelta(days=3), "b")
+    state, read = sync(state, [again], H + timedelta(days=3, hours=1))
+    assert read == [again]
+    same_bytes = listed(H, 0, H + timedelta(days=3), "b")
+    assert sync(state, [same_bytes], H + timedelta(days=3, hours=2))[1] == []
+
+
+def test_a_stopped_sweep_resumes_after_the_last_object_it_read() -> None:
+    now = H + timedelta(days=2)
+    objects = [listed(H + timedelta(hours=n), p, H + timedelta(hours=n + 1)) for n in range(24) for p in (0, 1)]
+    state = BucketState().sweeping(max(obj.written_at for obj in objects), now)
+    for obj in objects[:7]:  # then killed
+        state = state.after_object(obj)
+    carried = parse_bucket_state(json.loads(json.dumps(state.as_dict())))
+    assert carried == state and carried.read == {}  # the sweep's position holds it all: the state stays small
+    new_late = listed(H + timedelta(hours=1), 2, now + timedelta(minutes=5))  # written after the stopped listing
+    resumed, read = sync(carried, [*objects, new_late], now + timedelta(minutes=10))
+    assert read == sorted([*objects[7:], new_late], key=lambda obj: obj.position)
+    assert resumed.sweep is None
+
+
+def test_a_carried_state_holds_until_the_first_sweep_ends() -> None:
+    """An earlier version's (or the Export API mode's) state: every hour up to its cursor was read, except the
+    partitions it lists as still open."""
+    carried = parse_bucket_state(
+        {"server_upload_time": "20261120T05", "state_version": 2, "pending_hours": {"20261120T03": [0, 2]}}
+    )
+    objects = [listed(H + timedelta(hours=n), p, H + timedelta(hours=n + 1)) for n in range(5) for p in range(3)]
+    state, read = sync(carried, objects, H + timedelta(hours=8))
+    after_cursor = [(H + timedelta(hours=n), p) for n in (3, 4) for p in range(3)]
+    assert [obj.position for obj in read] == [(H, 1), *after_cursor]  # the pending hour's open partition, then new
+    assert sync(state, objects, H + timedelta(hours=9))[1] == []
 
 
 def test_state_round_trips_and_bounds_itself() -> None:
     state = BucketState()
+    objects: list[Listed] = []
     hour = H
     for _ in range(24 * 10):  # ten days of hourly syncs, two objects an hour
-        state = (
-            state.after_object(hour, 0, "a")
-            .after_object(hour, 1, "b")
-            .after_hour(hour, now=hour + timedelta(hours=1, minutes=5))
-        )
+        objects += [listed(hour, 0, hour + timedelta(minutes=70), "a"), listed(hour, 1, hour + timedelta(minutes=70))]
+        state, _ = sync(state, objects, hour + timedelta(minutes=80))
         hour += timedelta(hours=1)
-    assert len(state.read) <= 49
+    assert len(state.read) <= 3
+    assert len(json.dumps(state.as_dict())) < 500
     assert parse_bucket_state(json.loads(json.dumps(state.as_dict()))) == state
 
 
@@ -196,3 +255,15 @@ def test_a_merged_id_line_keeps_amplitudes_fields_and_adds_the_utc_forms() -> No
     }
     with pytest.raises(ValueError):
         merged_id_record(b"[1, 2]")
+
+
+def test_the_docs_quote_the_late_file_warning_as_the_code_writes_it() -> None:
+    from pathlib import Path
+
+    from source_amplitude.bucket.read import late_object_message
+
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "amplitude.md").read_text().split())
+    hour = datetime(2026, 6, 16, 10, tzinfo=UTC)
+    late = Listed(hour, 1, "f", hour + timedelta(hours=61))
+    location = "s3://acme-amplitude/amplitude/829528/829528_2026-06-16_10#1.json.gz"
+    assert f"`{late_object_message('events', location, late)}`" in docs

@@ -58,10 +58,11 @@ class GcsStore:
             return storage.Client(project="amplitude-emulated", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
         return storage.Client()
 
-    def list(self, prefix: str) -> Iterator[BucketObject]:
+    def list(self, prefix: str, start_after: str = "") -> Iterator[BucketObject]:
+        after = {"start_offset": start_after} if start_after else {}  # inclusive; no object has that exact name
         try:
-            for blob in self.client.list_blobs(self.source.bucket, prefix=prefix, timeout=TIMEOUT_SECONDS):
-                if blob.name.endswith("/"):
+            for blob in self.client.list_blobs(self.source.bucket, prefix=prefix, timeout=TIMEOUT_SECONDS, **after):
+                if blob.name.endswith("/") or blob.name <= start_after:
                     continue
                 fingerprint = blob.md5_hash or blob.crc32c or f"{blob.generation}"
                 yield BucketObject(blob.name, blob.updated, int(blob.size or 0), fingerprint)

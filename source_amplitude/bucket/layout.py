@@ -50,9 +50,10 @@ class FileLayout:
         """The two places files may be: the owner's folder under the prefix, or the prefix itself."""
         return f"{self.prefix}{self.owner}/", self.prefix
 
-    def day_prefixes(self, day: date) -> list[str]:
-        """Listing prefixes that hold exactly the files of one UTC day."""
-        return [f"{folder}{self.owner}_{day:%Y-%m-%d}_" for folder in self.folders()]
+    def listing_prefixes(self, first_day: date) -> list[tuple[str, str]]:
+        """(prefix, start after) pairs whose listings hold every file of this owner from `first_day` on: keys sort by
+        name, and the day comes first in the name, so earlier days are not even listed."""
+        return [(f"{folder}{self.owner}_", f"{folder}{self.owner}_{first_day:%Y-%m-%d}") for folder in self.folders()]
 
     def hour_and_partition(self, key: str) -> Optional[tuple[datetime, int]]:
         """The upload hour and partition a key's name says, or None for anything else (a `complete` marker, a file

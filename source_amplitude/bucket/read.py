@@ -3,18 +3,17 @@ listed order: bucket/downloads.py), the conversion of events objects (pipeline/c
 (pipeline/state.py) and everything they hold on disk and in processes; close() releases all of it, whatever stopped
 the read. streams/bucket_files.py only declares the streams and hands each slice here.
 
-Exactly once by object. A sync lists, one UTC day at a time, the hours it has not finished (hours after the cursor,
-and hours still in their grace period), and reads every object not read before, in upload-hour and partition order.
-One slice per object, so STATE follows every object and a kill re-emits at most the object in progress; the last
-slice of an hour (or the only one, for an hour with nothing new) also finishes the hour."""
+Exactly once by object, however late it is written. A sync lists every object from start_date's day on, and reads,
+in upload-hour and partition order, each one the state does not cover (pipeline/state.py, BucketState: by write
+time, so a file written days late, or a backfill of history, is read whenever it comes). One slice per object, so
+STATE follows every object and a kill re-emits at most the object in progress."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime
-from itertools import groupby
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -31,17 +30,40 @@ from source_amplitude.http import JitteredBackoff
 from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.convert_pool import ConvertPool
 from source_amplitude.pipeline.gzip_lines import ArchiveError
-from source_amplitude.pipeline.hours import export_hour, parse_export_hour
+from source_amplitude.pipeline.hours import HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
-from source_amplitude.pipeline.reads import stopped_message, warn_late, warn_repaired
+from source_amplitude.pipeline.reads import stopped_message, warn_repaired
 from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_stale_work_dirs
-from source_amplitude.pipeline.state import BucketState
+from source_amplitude.pipeline.state import BucketState, Listed, Position
 from source_amplitude.record_batch import RecordBatch
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 
 Item = Union[StreamData, RecordBatch]
 # How a stream's object becomes records; None: raw events, through the conversion pipeline.
 ParseObject = Optional[Callable[[Path], Iterator[StreamData]]]
+
+
+# The one line a late object gets (docs/amplitude.md quotes it).
+LATE_OBJECT_MESSAGE = (
+    "{stream}: {location} (upload hour {hour}, partition #{partition}) arrived late: written {late} after its hour "
+    "ended, when later hours had been read already. It is read now."
+)
+
+
+def late_object_message(stream: str, location: str, listed: Listed) -> str:
+    hours = (listed.written_at - listed.hour - HOUR).total_seconds() / 3600
+    late = f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.1f} days"
+    return LATE_OBJECT_MESSAGE.format(
+        stream=stream, location=location, hour=export_hour(listed.hour), partition=listed.partition, late=late
+    )
+
+
+def _listed(hour: datetime, partition: int, obj: BucketObject) -> Listed:
+    return Listed(hour, partition, obj.fingerprint, obj.last_modified)
+
+
+def _position(entry: tuple[Listed, BucketObject]) -> Position:
+    return entry[0].position
 
 
 def download_backoff(attempt: int) -> float:
@@ -77,24 +99,46 @@ class BucketRead:
         self._conversion: Optional[Conversion] = None
         self._queued: set[str] = set()  # objects handed to the workers, not read yet
         self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
+        self._listed: list[tuple[Listed, BucketObject]] = []  # this sync's listing, for the end of its sweep
+        self._last_hour = now
 
     def slices(self, start: datetime, last_hour: datetime) -> Iterator[Mapping[str, Any]]:
         self.state = self.state.without_before(start)
-        hours = self.state.hours_to_list(start, last_hour)
+        self._last_hour = last_hour
         remove_stale_work_dirs()  # left by a killed run of this connector
+        self._doing = f"listing {self._source.location()}"
+        listing = self._listing(start)
+        self._listed = list(listing.values())
+        if not listing:
+            return
+        self.state = self.state.sweeping(max(listed.written_at for listed, _ in listing.values()), self._now)
+        in_order = sorted(listing.values(), key=_position)
+        plan = [(listed, obj) for listed, obj in in_order if not self.state.has_read(listed)]
+        self._say_plan(plan)
         self._downloads = ObjectDownloads(self._store, self._logger, download_backoff, self._disk)
+        self._downloads.add(obj for _, obj in plan)
         try:
-            for day, day_hours in groupby(hours, key=lambda hour: hour.date()):
-                yield from self._day_slices(day, list(day_hours))
+            for index, (listed, obj) in enumerate(plan):
+                following = plan[index + 1][0] if index + 1 < len(plan) else None
+                yield {
+                    "hour": export_hour(listed.hour),
+                    "object": obj.uri,
+                    "partition": listed.partition,
+                    "ends_hour": following is None or following.hour != listed.hour,
+                    "ends_sweep": following is None,
+                }
+            if not plan:
+                yield {"ends_sweep": True}
         finally:
             self.close()
             self._doing = None
 
     def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterator[Item]:
-        """The slice's object's records, then its checkpoint in `state` (and the hour's, if the slice ends it)."""
-        hour = parse_export_hour(stream_slice["hour"])
+        """The slice's object's records, then its checkpoint in `state` (and the hour's and the sweep's, if the
+        slice ends them)."""
         try:
             if "object" in stream_slice:
+                hour = parse_export_hour(stream_slice["hour"])
                 location = self._source.location(stream_slice["object"])
                 self._doing = f"downloading {location}"
                 downloaded = self._next_download(stream_slice["object"])
@@ -103,13 +147,15 @@ class BucketRead:
                     yield from self._read_object(downloaded, hour)
                 finally:
                     downloaded.discard()
-                self.state = self.state.after_object(hour, stream_slice["partition"], downloaded.obj.fingerprint)
+                self.state = self.state.after_object(_listed(hour, stream_slice["partition"], downloaded.obj))
+                if stream_slice["ends_hour"]:
+                    self.state = self.state.after_hour(hour, self._last_hour)
+                self._doing = f"listing or reading after upload hour {export_hour(hour)}"
         except BaseException:
             self.close()
             raise
-        if stream_slice["ends_hour"]:
-            self.state = self.state.after_hour(hour, self._now)
-        self._doing = f"listing or reading after upload hour {export_hour(hour)}"
+        if stream_slice["ends_sweep"]:
+            self.state = self.state.after_sweep(listed for listed, _ in self._listed)
 
     def stop(self) -> Optional[str]:
         """Close everything (an interrupted sync); says what the read was doing, or None if idle."""
@@ -127,47 +173,62 @@ class BucketRead:
             self._downloads.close()
         self._downloads = None
 
-    def _day_slices(self, day: date, hours: list[datetime]) -> Iterator[Mapping[str, Any]]:
-        listing = by_hour(self._layout, self._list(day), set(hours))
-        plan = {hour: self._objects_to_read(hour, listing.get(hour, {})) for hour in hours}
-        assert self._downloads is not None
-        self._downloads.add(obj for objects in plan.values() for _, obj in objects)
-        for hour in hours:
-            objects = plan[hour]
-            for index, (partition, obj) in enumerate(objects):
-                last = index == len(objects) - 1
-                yield {"hour": export_hour(hour), "object": obj.uri, "partition": partition, "ends_hour": last}
-            if not objects:
-                yield {"hour": export_hour(hour), "ends_hour": True}
-
-    def _list(self, day: date) -> Iterator[BucketObject]:
-        for prefix in self._layout.day_prefixes(day):
+    def _listing(self, start: datetime) -> dict[Position, tuple[Listed, BucketObject]]:
+        """Every object of an upload hour from `start` on, by position. Two objects at one position (one in the
+        owner's folder, one directly under the prefix) are one file written twice: the later one wins."""
+        wanted: list[BucketObject] = []
+        not_amplitude: list[str] = []
+        before_start = 0
+        for prefix, start_after in self._layout.listing_prefixes(start.date()):
             try:
-                yield from self._store.list(prefix)
+                objects = list(self._store.list(prefix, start_after))
             except StoreError as error:
                 raise store_failure(self._source, error) from None
+            for obj in objects:
+                found = self._layout.hour_and_partition(obj.uri)
+                if found is None:
+                    not_amplitude.append(obj.uri)
+                elif found[0] < start:
+                    before_start += 1
+                else:
+                    wanted.append(obj)
+        hours = {found[0] for obj in wanted if (found := self._layout.hour_and_partition(obj.uri))}
+        listing = {
+            (hour, partition): (_listed(hour, partition, obj), obj)
+            for hour, partitions in by_hour(self._layout, wanted, hours).items()
+            for partition, obj in partitions.items()
+        }
+        left_out = []
+        if before_start:
+            left_out.append(f"{before_start} of upload hours before start_date ({export_hour(start)})")
+        if not_amplitude:
+            left_out.append(
+                f"{len(not_amplitude)} not named as Amplitude names its export files (such as "
+                f"{self._source.location(not_amplitude[0])})"
+            )
+        self._logger.info(
+            f"{self._stream}: {len(listing)} export file(s) of upload hours from {export_hour(start)} on listed under "
+            f"{self._source.location()}"
+            + (f"; not read: {', '.join(left_out)}" if left_out else "")
+            + f" (files of days before {start:%Y-%m-%d} are not listed)"
+        )
+        return listing
 
-    def _objects_to_read(self, hour: datetime, found: Mapping[int, BucketObject]) -> list[tuple[int, BucketObject]]:
-        to_read = []
-        late = []
-        for partition in sorted(found):
-            obj = found[partition]
-            before = self.state.was_read(hour, partition)
-            if before is None:
-                if self.state.cursor is not None and hour <= self.state.cursor:
-                    late.append(partition)
-                to_read.append((partition, obj))
-            elif before and before != obj.fingerprint:
+    def _say_plan(self, plan: list[tuple[Listed, BucketObject]]) -> None:
+        """One WARN per object of an upload hour the state had already passed: Amplitude wrote it late."""
+        cursor = self.state.cursor
+        for listed, obj in plan:
+            if cursor is None or listed.hour > cursor:
+                continue
+            before = self.state.was_read(listed.hour, listed.partition)
+            if before:
                 self._logger.warning(
                     f"{self._stream}: {self._source.location(obj.uri)} was written again with other content "
                     f"(fingerprint {before} -> {obj.fingerprint}); it is read again, and its rows replace the earlier "
                     f"ones by primary key {self._primary_key}."
                 )
-                to_read.append((partition, obj))
-        if late:
-            where = f" ({', '.join(self._source.location(found[n].uri) for n in late)})"
-            warn_late(self._logger, self._stream, hour, late, self._now, where)
-        return to_read
+                continue
+            self._logger.warning(late_object_message(self._stream, self._source.location(obj.uri), listed))
 
     def _next_download(self, key: str) -> Downloaded:
         assert self._downloads is not None

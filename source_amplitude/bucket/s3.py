@@ -81,10 +81,11 @@ class S3Store:
         botocore_session._credentials = refreshable
         return boto3.Session(botocore_session=botocore_session, region_name=self.source.region)
 
-    def list(self, prefix: str) -> Iterator[BucketObject]:
+    def list(self, prefix: str, start_after: str = "") -> Iterator[BucketObject]:
         paginator = self.client.get_paginator("list_objects_v2")
+        after = {"StartAfter": start_after} if start_after else {}
         try:
-            for page in paginator.paginate(Bucket=self.source.bucket, Prefix=prefix):
+            for page in paginator.paginate(Bucket=self.source.bucket, Prefix=prefix, **after):
                 for item in page.get("Contents", []):
                     if item["Key"].endswith("/"):
                         continue

@@ -31,8 +31,9 @@ class ObjectStore(Protocol):
     @property
     def source(self) -> BucketSource: ...
 
-    def list(self, prefix: str) -> Iterator[BucketObject]:
-        """Every object whose key starts with `prefix` (all pages). Raises StoreError."""
+    def list(self, prefix: str, start_after: str = "") -> Iterator[BucketObject]:
+        """Every object whose key starts with `prefix` and sorts after `start_after` (all pages). Raises
+        StoreError."""
         ...
 
     def download(self, obj: BucketObject, sink: BinaryIO, on_chunk: Callable[[int], None]) -> None:

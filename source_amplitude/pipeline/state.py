@@ -12,18 +12,27 @@ Export API mode (ExportState): which upload hours are done, which are still pend
 * `window_hours` (only after a 400/504 split) is the export window that last worked, and `window_since` the first
   upload hour read with it; a day of upload hours later it doubles, back up to request_time_range.
 
-Bucket mode (BucketState, for events and merged_ids): which objects were read.
+Bucket mode (BucketState, for events and merged_ids): which objects were read, by position and by write time.
 
-{"server_upload_time": "YYYYMMDDTHH", "state_version": 2,
- "objects_read": {"YYYYMMDDTHH": {"0": "<fingerprint>", "1": "<fingerprint>"}}}
+{"server_upload_time": "YYYYMMDDTHH", "state_version": 2, "written_before": "2026-12-05T08:00:00+00:00",
+ "objects_read": {"YYYYMMDDTHH": {"0": "<fingerprint>"}},
+ "sweep": {"written_before": "...", "through": "YYYYMMDDTHH#n"}}
 
-* Every upload hour up to `server_upload_time` has been listed and every object found was read.
-* `objects_read` remembers, for each hour still inside the grace period (LATE_DATA_GRACE_HOURS after it ended) and for
-  an hour being read when the sync stopped, the partitions read and their content fingerprint. Every sync lists those
-  hours again: an object not read before is read (it came late); one read before is skipped unless its fingerprint
-  changed (written again with other bytes: read again, rows dedupe on the primary key). An empty fingerprint means
-  "read by the Export API" (a state carried over from Export API mode): skipped.
-* Past the grace period an hour is listed one last time and forgotten, so the state holds at most about 50 hours.
+Amplitude writes its bucket files "on a best-effort basis", sometimes hours or days late, several hours at once, or as
+a backfill of history asked for at any time, so what was read is kept by when each object was written (its
+last-modified time in the store), not by its upload hour:
+* `written_before`: every object written before this time (the store's clock) has been read.
+* `objects_read`: the objects written since then that were read, by upload hour -> partition -> content fingerprint:
+  at most those written in the WRITE_VISIBLE_HOURS before the last sync. An object whose fingerprint changed
+  (written again with other bytes) is read again.
+* `sweep`: only while a sync is under way (or after one stopped): every object written before its `written_before`
+  up to position (upload hour, partition) `through` has been read. A sync lists everything from start_date on, reads
+  in position order what the state does not cover, and at its end moves `written_before` to WRITE_VISIBLE_HOURS
+  before the sync started (or just past the newest object listed, if that is earlier).
+* `server_upload_time`: the newest upload hour all of whose listed objects were read (what the Export API mode
+  carries on from). An empty fingerprint means "read by the Export API" (a state carried over from that mode).
+A state without `written_before` (an earlier version's, or the Export API mode's) means "every object of an hour up
+to server_upload_time was read, except the hours objects_read lists"; it holds until the first sweep ends.
 
 The Export API mode's state loads here (its pending hours' partitions count as read) and this one loads there
 (its pending hours are read from `objects_read`), so switching modes neither loses nor repeats an hour.
@@ -31,7 +40,7 @@ The Export API mode's state loads here (its pending hours' partitions count as r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -47,6 +56,10 @@ LATE_DATA_GRACE_HOURS = 48
 # whether the cursor's hour was complete, so a migrated state resumes that far back (re-emitted rows dedupe on uuid).
 OFFICIAL_LOOKBACK_HOURS = 2
 QUOTE_CHARS = 80
+# Bucket mode: an object becomes visible in listings at most this long after the last-modified time the store gives
+# it (S3 gives a multipart upload the time it started). Objects written this close to the newest one listed are
+# remembered one by one; older ones by a time (BucketState.written_before).
+WRITE_VISIBLE_HOURS = 2
 
 
 class UnusableState(ValueError):
@@ -257,19 +270,48 @@ def parse_any_hour(raw: str) -> Optional[datetime]:
 
 
 Read = Mapping[datetime, Mapping[int, str]]  # upload hour -> partition -> fingerprint
+Position = tuple[datetime, int]  # (upload hour, partition): the order objects are read in
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What the state needs of a listed object: where it stands in the read order, its content and when it was
+    written (the store's last-modified time)."""
+
+    hour: datetime
+    partition: int
+    fingerprint: str
+    written_at: datetime
+
+    @property
+    def position(self) -> Position:
+        return self.hour, self.partition
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A sync's pass over the listing, while it is under way: every object written before `written_before` up to
+    position `through` has been read. `carried_through` keeps a carried-over state's cursor (see BucketState) until
+    the first sweep of this version ends."""
+
+    written_before: datetime
+    through: Optional[Position] = None
+    carried_through: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
 class BucketState:
     cursor: Optional[datetime] = None
     read: Read = field(default_factory=dict)
+    written_before: Optional[datetime] = None
+    sweep: Optional[Sweep] = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._as_dict)
 
     @cached_property
     def _as_dict(self) -> dict[str, Any]:
-        if self.cursor is None and not self.read:
+        if self.cursor is None and not self.read and self.written_before is None and self.sweep is None:
             return {}
         state: dict[str, Any] = {"state_version": STATE_VERSION}
         if self.cursor is not None:
@@ -278,36 +320,132 @@ class BucketState:
             export_hour(hour): {str(n): self.read[hour][n] for n in sorted(self.read[hour])}
             for hour in sorted(self.read)
         }
+        if self.written_before is not None:
+            state["written_before"] = _instant(self.written_before)
+        if self.sweep is not None:
+            sweep: dict[str, Any] = {"written_before": _instant(self.sweep.written_before)}
+            if self.sweep.through is not None:
+                sweep["through"] = _position(self.sweep.through)
+            if self.sweep.carried_through is not None:
+                sweep["carried_through"] = export_hour(self.sweep.carried_through)
+            state["sweep"] = sweep
         return state
 
-    def hours_to_list(self, first: datetime, last: datetime) -> list[datetime]:
-        """Hours read before that are still in their grace period, then every hour after the cursor, up to `last`."""
-        start = first if self.cursor is None else max(first, self.cursor + HOUR)
-        again = sorted(hour for hour in self.read if first <= hour < start)
-        return [*again, *hours_between(start, last)]
+    @property
+    def carried_through(self) -> Optional[datetime]:
+        """A state of an earlier version or of the Export API mode says only "every hour up to the cursor was read,
+        except what objects_read lists": it holds until this version's first sweep ends."""
+        if self.sweep is not None:
+            return self.sweep.carried_through
+        return self.cursor if self.written_before is None else None
 
     def was_read(self, hour: datetime, partition: int) -> Optional[str]:
-        """The fingerprint the partition had when it was read, or None if it never was."""
+        """The fingerprint the partition had when it was read, if objects_read remembers it ('' : read by the Export
+        API, any content)."""
         return self.read.get(hour, {}).get(partition)
 
-    def after_object(self, hour: datetime, partition: int, fingerprint: str) -> BucketState:
-        read = {**self.read, hour: {**self.read.get(hour, {}), partition: fingerprint}}
-        return replace(self, read=read)
+    def has_read(self, obj: Listed) -> bool:
+        before = self.was_read(obj.hour, obj.partition)
+        if before is not None:
+            return before in ("", obj.fingerprint)
+        if self.written_before is not None and obj.written_at < self.written_before:
+            return True
+        if self._swept(obj):
+            return True
+        return self._carried(obj)
 
-    def after_hour(self, hour: datetime, now: datetime) -> BucketState:
-        """Every object listed for `hour` has been read: the cursor may pass it; it is remembered while late objects
-        may still come, and forgotten with every earlier hour whose grace period is over."""
-        # Hours before it were listed earlier in this sync (hours_to_list is in order): past their grace period, that
-        # was their last look.
-        read = {h: parts for h, parts in self.read.items() if h > hour or not grace_over(h, now)}
-        if not grace_over(hour, now):
-            read.setdefault(hour, {})  # an hour with no file yet is listed again too
-        cursor = hour if self.cursor is None else max(self.cursor, hour)
-        return BucketState(cursor, read)
+    def _swept(self, obj: Listed) -> bool:
+        sweep = self.sweep
+        if sweep is None or sweep.through is None:
+            return False
+        return obj.written_at < sweep.written_before and obj.position <= sweep.through
+
+    def _carried(self, obj: Listed) -> bool:
+        carried = self.carried_through
+        return carried is not None and obj.hour <= carried and obj.hour not in self.read
+
+    def sweeping(self, newest_write: datetime, now: datetime) -> BucketState:
+        """The state at the start of a sync whose listing's newest object was written at `newest_write`: a sweep
+        left unfinished by a stopped sync goes on; otherwise a new one covers what was written more than
+        WRITE_VISIBLE_HOURS ago (objects written since are remembered one by one), and never past the newest object
+        listed (should the store's clock be behind this one)."""
+        if self.sweep is not None:
+            return self
+        written_before = min(now - timedelta(hours=WRITE_VISIBLE_HOURS), newest_write + timedelta(seconds=1))
+        if self.written_before is not None:
+            written_before = max(written_before, self.written_before)
+        return replace(self, sweep=Sweep(written_before, None, self.carried_through))
+
+    def after_object(self, obj: Listed) -> BucketState:
+        """`obj` was read (the sweep reads in position order)."""
+        sweep = self.sweep
+        if sweep is not None and obj.written_at < sweep.written_before:
+            read = self.read
+            if obj.partition in read.get(obj.hour, {}):  # read again (new content): the sweep covers it now
+                read = {**read, obj.hour: {n: f for n, f in read[obj.hour].items() if n != obj.partition}}
+            return replace(self, read=read, sweep=replace(sweep, through=obj.position))
+        hour_read = {**self.read.get(obj.hour, {}), obj.partition: obj.fingerprint}
+        return replace(self, read={**self.read, obj.hour: hour_read})
+
+    def after_hour(self, hour: datetime, last_hour: datetime) -> BucketState:
+        """Every object listed for `hour` has been read: the cursor may pass it (never past `last_hour`)."""
+        hour = min(hour, last_hour)
+        return replace(self, cursor=hour if self.cursor is None else max(self.cursor, hour))
+
+    def after_sweep(self, listing: Iterable[Listed]) -> BucketState:
+        """Every listed object has been read: what the sweep covers is forgotten one by one, and only the objects
+        written since (at most WRITE_VISIBLE_HOURS of writes) stay in objects_read."""
+        if self.sweep is None:
+            return self
+        written_before = self.sweep.written_before
+        read: dict[datetime, dict[int, str]] = {}
+        for obj in listing:
+            if obj.written_at >= written_before:
+                before = self.was_read(obj.hour, obj.partition)
+                read.setdefault(obj.hour, {})[obj.partition] = obj.fingerprint if before != "" else ""
+        return BucketState(self.cursor, read, written_before, None)
 
     def without_before(self, first: datetime) -> BucketState:
         """Hours before `first` (a start_date moved later) are no longer wanted."""
         return replace(self, read={hour: parts for hour, parts in self.read.items() if hour >= first})
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _position(position: Position) -> str:
+    return f"{export_hour(position[0])}#{position[1]}"
+
+
+def _parse_instant(value: Any, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise UnusableState(f"{name} is {quote(value)}, not a time such as '2026-12-01T10:00:00+00:00'") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _parse_sweep(value: Any) -> Optional[Sweep]:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise UnusableState(f"sweep is {quote(value)}, not an object")
+    written_before = _parse_instant(value.get("written_before"), "sweep.written_before")
+    through: Optional[Position] = None
+    if value.get("through") is not None:
+        raw = value["through"]
+        hour, _, partition = str(raw).partition("#")
+        try:
+            through = (parse_export_hour(hour), int(partition))
+        except (TypeError, ValueError):
+            raise UnusableState(f"sweep.through is {quote(raw)}, not a position such as '20240101T20#0'") from None
+    carried: Optional[datetime] = None
+    if value.get("carried_through") is not None:
+        carried = parse_any_hour(str(value["carried_through"]))
+        if carried is None:
+            raise UnusableState(f"sweep.carried_through is {quote(value['carried_through'])}, not an upload hour")
+    return Sweep(written_before, through, carried)
 
 
 def parse_bucket_state(value: Any) -> BucketState:
@@ -318,4 +456,7 @@ def parse_bucket_state(value: Any) -> BucketState:
     }
     if isinstance(value, Mapping):
         read.update(parse_objects_read(value.get("objects_read")))
+        written_before = value.get("written_before")
+        parsed_before = None if written_before is None else _parse_instant(written_before, "written_before")
+        return BucketState(exported.cursor, read, parsed_before, _parse_sweep(value.get("sweep")))
     return BucketState(exported.cursor, read)
