@@ -12,13 +12,14 @@ from typing import Any, ClassVar, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
-from airbyte_cdk.models import FailureType, StreamDescriptor
+from airbyte_cdk.models import FailureType, StreamDescriptor, SyncMode
 from airbyte_cdk.sources.streams.call_rate import (
     APIBudget,
     HttpRequestRegexMatcher,
     MovingWindowCallRatePolicy,
     Rate,
 )
+from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -138,6 +139,7 @@ class AmplitudeStream(RequestingStream, ABC):
 
     def __init__(self, config: AmplitudeConfig, api_budget: Optional[APIBudget] = None) -> None:
         self._config = config
+        self._skipped_answers = 0  # answers the policy skipped this sync: their slices were not read
         super().__init__(authenticator=basic_auth(config), api_budget=api_budget)
         self.logger.addFilter(SKIP_ECHO)
         if not self.cursor_field:
@@ -165,6 +167,7 @@ class AmplitudeStream(RequestingStream, ABC):
         outcome = self.error_policy().outcome(response)
         if not outcome.skips:
             return False
+        self._skipped_answers += 1
         if outcome.message:
             self.logger.warning(f"{self.name}: {outcome.text(response)}")
         return True
@@ -187,6 +190,26 @@ class AmplitudeStream(RequestingStream, ABC):
                 failure_type=FailureType.system_error,
                 stream_descriptor=StreamDescriptor(name=self.name),
             ) from error
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[list[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[StreamData]:
+        skipped_before = self._skipped_answers
+        yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
+        if stream_slice is not None:
+            self.slice_read(stream_slice, whole=self._skipped_answers == skipped_before)
+
+    def slice_read(self, stream_slice: Mapping[str, Any], whole: bool) -> None:
+        """Called after each slice; `whole` is False when the policy skipped an answer of it (a refusal: the range
+        was not read, so an incremental stream's cursor must not pass it). Streams with a cursor implement it."""
+
+    @property
+    def skipped_answers(self) -> int:
+        return self._skipped_answers
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
         """The records of one JSON answer: a call to a pure parser (parsers/)."""

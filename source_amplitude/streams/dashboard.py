@@ -10,7 +10,6 @@ from typing import Any, ClassVar, Optional
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.call_rate import APIBudget
-from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import AmplitudeConfig, ConfigError
 from source_amplitude.dates import date_slices, parse_state_date
@@ -84,15 +83,8 @@ class DashboardStream(AmplitudeStream, ABC):
             **self.metric_params(),
         }
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[list[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[StreamData]:
-        yield from super().read_records(sync_mode, cursor_field, stream_slice, stream_state)
-        if stream_slice:  # the whole slice was read: the cursor may move to its last day
+    def slice_read(self, stream_slice: Mapping[str, Any], whole: bool) -> None:
+        if whole:  # the whole slice was read: the cursor may move to its last day
             slice_end = date.fromisoformat(stream_slice["end"])
             self._cursor_date = max(self._cursor_date or slice_end, slice_end)
 

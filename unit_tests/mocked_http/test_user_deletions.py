@@ -4,6 +4,7 @@ that is wrong (one config_error)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from airbyte_cdk.models import FailureType, SyncMode
@@ -12,6 +13,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from test_support.recordings import recorded
 from unit_tests.mocked_http.builders import (
     EU_BASE,
+    NOW,
     amplitude_error,
     config,
     failure_types,
@@ -23,6 +25,7 @@ from unit_tests.mocked_http.builders import (
 
 # NOW is 2026-09-24; start_date 2026-09-20; jobs are listed up to 31 days ahead
 FIRST_RANGE = {"start_day": "2026-09-20", "end_day": "2026-10-25"}
+NOW_PLUS_A_WEEK = NOW + timedelta(days=7)
 
 
 def deletions(query: dict[str, Any], base: str = "https://amplitude.com/api") -> Any:
@@ -125,3 +128,34 @@ def test_a_wrong_key_pair_is_a_config_error_not_a_skip() -> None:
 def test_a_state_it_cannot_use_says_so() -> None:
     output = run("user_deletions", SyncMode.incremental, stream_state={"synced_on": "yesterday"}, expect_failure=True)
     assert FailureType.config_error in failure_types(output)
+
+
+def test_a_refused_range_is_not_marked_listed_and_is_read_once_access_is_granted() -> None:
+    """A plan or key without the User Privacy API, then access granted: every job since start_date arrives."""
+    with HttpMocker() as http:
+        http.get(deletions(FIRST_RANGE), amplitude_error(403, "Forbidden", "Permission denied for this project"))
+        refused = run("user_deletions", SyncMode.incremental)
+    refused_state = refused.most_recent_state.stream_state.__dict__ if refused.state_messages else {}
+    assert refused_state.get("synced_on") is None, refused_state
+    job = recorded("deletions_create.json")["body"]
+    later = NOW_PLUS_A_WEEK
+    with HttpMocker() as http:  # a week later, from start_date again, not from a week before the refused sync
+        http.get(deletions({"start_day": "2026-09-20", "end_day": "2026-11-01"}), json_response(job))
+        granted = run("user_deletions", SyncMode.incremental, stream_state=refused_state, now=later)
+    assert [r.record.data["amplitude_id"] for r in granted.records] == [1610447902357]
+    assert granted.most_recent_state.stream_state.__dict__["synced_on"] == "2026-10-01"
+
+
+def test_every_incremental_stream_that_can_skip_an_answer_has_a_refused_then_granted_test() -> None:
+    """A policy skip means "no records here". For an incremental stream that is only safe where the skip is not a
+    refusal (the export's 404: no data yet, pending hours) or where the stream keeps its cursor (user_deletions,
+    above). A new incremental stream with a skip must join this list with a test like the one above."""
+    from source_amplitude import SourceAmplitude
+    from source_amplitude.http import AmplitudeStream
+
+    tested = {"user_deletions": {401, 403, 404}, "events": {404}}
+    for stream in SourceAmplitude(now=NOW).streams(config()):
+        if not isinstance(stream, AmplitudeStream) or not stream.supports_incremental:
+            continue
+        skips = {status for status, outcome in stream.error_policy().statuses.items() if outcome.skips}
+        assert skips <= tested.get(stream.name, set()), (stream.name, skips)
