@@ -32,7 +32,8 @@ from source_amplitude.check import check_connection
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config
 from source_amplitude.errors import AUTH_MESSAGE, KEY_PAIR_REFUSED
 from source_amplitude.http import dashboard_budget
-from source_amplitude.state_input import parse_state_text, state_messages
+from source_amplitude.pipeline.scratch import remove_leftover_configs
+from source_amplitude.state_input import read_state_file, state_messages
 from source_amplitude.streams.bucket_files import BucketEvents, BucketFileStream, MergedIds
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
@@ -88,6 +89,14 @@ class SourceAmplitude(BatchingSource):
     def stop_sync_on_stream_failure(self) -> bool:
         return self._refused is not None
 
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        """The CDK's `configure` writes the config, keys included, to temp_dir/config.json, which only a normal exit
+        removes: a SIGKILL (an OOM kill, a node drain) would leave the keys on disk for good. The config stays in
+        memory; copies an earlier version left behind are removed."""
+        if isinstance(config.get("api_key"), str) and isinstance(config.get("secret_key"), str):
+            remove_leftover_configs(config["api_key"], config["secret_key"])
+        return config
+
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
         return parse_config(config, self._now_utc(), os.environ)
 
@@ -115,7 +124,7 @@ class SourceAmplitude(BatchingSource):
         if not state_path:
             return []
         try:
-            raw = parse_state_text(Path(state_path).read_text())
+            raw = read_state_file(Path(state_path), logging.getLogger("airbyte"))
         except (OSError, ValueError) as error:
             raise ConfigError(f"The state file {state_path} cannot be read as JSON ({error}).") from error
         return state_messages(raw)

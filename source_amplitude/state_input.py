@@ -1,13 +1,17 @@
-"""The `--state` file, checked before the CDK parses it: anything the connector cannot use fails as a config_error
-that names the stream, quotes what was found and says how to fix it (the CDK's own answer is "Something went wrong").
-Pure: JSON in, state messages out."""
+"""The `--state` file, read and checked before the CDK parses it: anything the connector cannot use fails as a
+config_error that names the stream, quotes what was found and says how to fix it (the CDK's own answer is "Something
+went wrong"). The connector's own output is a valid state file, whatever its size and however the sync ended."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+import orjson
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
 
 from source_amplitude.config import ConfigError
@@ -21,16 +25,73 @@ WHOLE_STATE_MESSAGE = (
 )
 
 
-def parse_state_text(text: str) -> Any:
-    """The state file's JSON; or, for a file of JSON lines (a saved copy of the connector's own output), the list of
-    its STATE messages (RECORD, LOG and TRACE lines are skipped). Raises ValueError for anything else."""
+def read_state_file(path: Path, logger: logging.Logger) -> Any:
+    """The state file's JSON; or, for a file of JSON lines (a saved copy of the connector's own output, however large),
+    the last STATE message of each stream in it, read line by line: RECORD, LOG and TRACE lines are skipped without
+    being parsed, so memory does not grow with the records. A line that is not JSON (the cut-off last line of a
+    killed or interrupted sync's output) is skipped with a WARN: the STATE lines before it are complete. Raises
+    OSError, or ValueError for anything else."""
+    with path.open("rb") as file:
+        first = next((line for line in file if line.strip()), b"")
+        if not _is_message_line(first):
+            return json.loads(first + file.read())
+        file.seek(0)
+        return _last_states(file, path, logger)
+
+
+def _is_message_line(line: bytes) -> bool:
+    """The line starts an Airbyte message of the connector's output (a JSON lines file, even one whose only line is
+    cut off), not a JSON document such as a list of state messages or one stream's state message."""
+    return AIRBYTE_MESSAGE_LINE.match(line) is not None
+
+
+def _last_states(lines: Iterable[bytes], path: Path, logger: logging.Logger) -> list[Any]:
+    latest: dict[Any, Any] = {}  # stream name (or None for a global / legacy state) -> its last STATE message
+    unreadable: list[int] = []
+    number, line = 0, b"\n"
+    for number, line in enumerate(lines, start=1):
+        if STATE_TYPE not in line[:STATE_TYPE_WITHIN]:
+            continue  # the CDK writes "type" first: a RECORD, LOG or TRACE line, never parsed
+        try:
+            message = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            unreadable.append(number)
+            continue
+        if not isinstance(message, Mapping) or message.get("type") != "STATE":
+            continue
+        state = message.get("state")
+        stream = state.get("stream") if isinstance(state, Mapping) else None
+        name = stream.get("stream_descriptor", {}).get("name") if isinstance(stream, Mapping) else None
+        latest[name if isinstance(name, str) else None] = message
+    if not line.endswith(b"\n") and number not in unreadable and not _whole_json(line):
+        unreadable.append(number)  # a last line cut off: every line the connector writes ends with a newline
+    if unreadable:
+        logger.warning(CUT_OFF_LINES_MESSAGE.format(path=path, count=len(unreadable), lines=_line_numbers(unreadable)))
+    return list(latest.values())
+
+
+def _whole_json(line: bytes) -> bool:
     try:
-        return json.loads(text)
-    except ValueError:
-        lines = [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
-        if not lines:
-            raise
-        return [line for line in lines if isinstance(line, Mapping) and line.get("type") == "STATE"]
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _line_numbers(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:5]))
+    return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+
+
+STATE_TYPE = b'"STATE"'
+MESSAGE_TYPES = b"RECORD|STATE|LOG|TRACE|CONTROL|SPEC|CATALOG|CONNECTION_STATUS"
+AIRBYTE_MESSAGE_LINE = re.compile(rb'^\s*\{\s*"type"\s*:\s*"(' + MESSAGE_TYPES + rb')"')
+STATE_TYPE_WITHIN = 40  # bytes: '{"type":"STATE"' with room for spaces
+CUT_OFF_LINES_MESSAGE = (
+    "The state file {path} has {count} line(s) that are not whole JSON (line {lines}): the cut-off end of an "
+    "interrupted or killed sync's output. They are skipped; the last whole STATE message of each stream before "
+    "them is used."
+)
 
 
 def state_messages(raw: Any) -> list[AirbyteStateMessage]:

@@ -63,14 +63,17 @@ def connector_command(
 ) -> tuple[list[str], dict[str, str]]:
     """The command and environment that run the console script of this virtualenv, or with `image` the container
     image as the platform runs it: `docker run` on the host network, the files mounted read-only under /secrets.
-    `state` is written as given (a list of state messages, or anything else a test wants the connector to meet)."""
+    `state` is written as JSON (a list of state messages, or anything else a test wants the connector to meet), or
+    as it is when it is bytes (such as an earlier run's whole output)."""
     connector_env = {"AMPLITUDE_BASE_URL": base_url} if base_url else {}
     connector_env.update(extra_env or {})
     files: dict[str, str] = {}  # flag -> file name in tmp_path
     for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
         if content is not None:
             files[flag] = f"{flag.strip('-')}.json"
-            (tmp_path / files[flag]).write_text(json.dumps(content))
+            (tmp_path / files[flag]).write_bytes(
+                content if isinstance(content, bytes) else json.dumps(content).encode()
+            )
             (tmp_path / files[flag]).chmod(0o644)
 
     def file_args(directory: str) -> list[str]:

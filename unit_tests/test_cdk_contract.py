@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from airbyte_cdk.connector import DefaultConnectorMixin
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
@@ -64,6 +65,12 @@ PINNED: list[tuple[str, Callable[..., Any], str, str]] = [
         Stream.read,
         "f8f1c7db3b3c11b3",
         "RecordBatch has type RECORD and a record attribute, so that Stream.read counts it as a record for checkpoints",
+    ),
+    (
+        "DefaultConnectorMixin.configure",
+        DefaultConnectorMixin.configure,
+        "aa1382afb5f4f74b",
+        "SourceAmplitude.configure keeps the config in memory instead of writing it (keys included) to disk",
     ),
     (
         "AirbyteTracedException.__init__",

@@ -3,6 +3,8 @@ converted file in flight."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -15,6 +17,7 @@ DISK_HEADROOM_BYTES = 256 << 20
 WORK_DIR_PREFIX = "amplitude-export-"
 OWNER_FILE = "owner.pid"  # 0.3 and earlier
 STALE_UNOWNED_SECONDS = 24 * 3600
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few KB; anything larger in a tmp* folder is not one of ours
 
 
 class NotEnoughDisk(Exception):
@@ -53,6 +56,27 @@ def remove_stale_work_dirs() -> int:
             stale = not _process_alive(owner)
         if stale:
             shutil.rmtree(directory, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def remove_leftover_configs(api_key: str, secret_key: str) -> int:
+    """Connector versions up to 0.4 let the CDK write the whole config, keys included, to tmpXXXXXXXX/config.json for
+    each command and remove it on a normal exit only: a SIGKILL left it for good. Remove each such file that holds
+    this config's key pair (so it is certainly a copy of ours), and its directory when that is then empty. Returns
+    how many."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob("tmp*/config.json"):
+        try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                continue
+            config = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if isinstance(config, dict) and config.get("api_key") == api_key and config.get("secret_key") == secret_key:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
             removed += 1
     return removed
 
