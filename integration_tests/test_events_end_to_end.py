@@ -152,11 +152,35 @@ def test_504_splits_too(server: FakeAmplitude) -> None:
     assert last_state(output)["window_hours"] == 12
 
 
+def test_a_504_on_a_one_hour_window_is_retried_not_refused(server: FakeAmplitude) -> None:
+    """Amplitude's 504 is a gateway timeout: on one hour it is usually transient, so it is retried (with its
+    Retry-After) like a 5xx, and the hour is read; it never becomes the refused-hour config_error."""
+    hour = {"start": "20261101T01", "end": "20261101T01"}
+    server.add_fault(Fault(path="/api/2/export", status=504, times=2, retry_after="0", query=hour))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=3)), request_time_range=1)
+    assert len(set(uuids(output))) == len(uuids(output)) == 4 * 40
+    assert server.requests_to("/api/2/export").count(hour) == 3
+
+
+def test_a_one_hour_window_that_keeps_timing_out_fails_as_transient_with_the_hours_before_it_saved(
+    server: FakeAmplitude,
+) -> None:
+    hour = {"start": "20261101T02", "end": "20261101T02"}
+    server.add_fault(Fault(path="/api/2/export", status=504, times=99, query=hour))
+    output = sync(server, now_for_last_hour(FIRST + timedelta(hours=3)), expect_failure=True, request_time_range=1)
+    errors = [e.trace.error for e in output.errors if e.trace.error.stream_descriptor]
+    assert errors[0].failure_type is FailureType.transient_error, errors[0].message
+    assert "kept timing out (HTTP 504) on a single upload hour" in errors[0].message
+    assert last_state(output)["server_upload_time"] == "20261101T01"
+    assert len(set(uuids(output))) == 2 * 40
+
+
 def test_a_single_hour_that_cannot_be_exported_fails_naming_the_hour_and_the_way_out(server: FakeAmplitude) -> None:
     server.state.max_export_events = 10
     output = sync(server, now_for_last_hour(FIRST + timedelta(hours=3)), expect_failure=True)
     messages = [e.trace.error.message for e in output.errors if e.trace.error.stream_descriptor]
     assert "20261101T00" in messages[0] and "S3" in messages[0]
+    assert messages[0].startswith("Skipping 1 upload hour (20261101T00) loses its events unless they are read in")
     assert output.records == [] and last_state(output) == {}
 
 
@@ -224,6 +248,39 @@ def test_sigkill_mid_window_then_resume_loses_nothing_and_repeats_at_most_one_ho
     assert sum(counted) == len(second_run)
     assert left_by_the_kill  # the window being read and the one downloading ahead
     assert not list(tmp_path.glob("amplitude-export-*"))  # the resumed run removed them, and its own
+
+
+def files_holding(directory: Path, secrets: list[str]) -> list[Path]:
+    found = []
+    for path in directory.rglob("*"):
+        if path.is_file() and any(secret.encode() in path.read_bytes() for secret in secrets):
+            found.append(path)
+    return found
+
+
+def test_no_key_is_left_on_disk_by_a_sigkill_and_the_next_run_removes_an_old_versions_copy(tmp_path: Path) -> None:
+    """The CDK writes the config, keys included, to TMPDIR/tmpXXXX/config.json, which only a normal exit removes;
+    the connector keeps it in memory. A copy written by an earlier version (0.4) is removed by the next run."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=30)
+    with FakeAmplitude(dataset) as fake:
+        config = config_for(fake)
+        keys = [config["api_key"], config["secret_key"]]
+        options = {"config": config, "catalog": events_catalog(), "extra_env": {"TMPDIR": str(temp)}}
+        killed = run_connector_until(["read"], tmp_path, fake.url, kill_after_states=5, **options)
+        assert killed.exit_code == -9
+        assert files_holding(temp, keys) == []  # nothing to remove: nothing was written
+        left_by_0_4 = temp / "tmpk3y5l3ft" / "config.json"  # as the CDK's configure wrote it
+        left_by_0_4.parent.mkdir()
+        left_by_0_4.write_text(json.dumps(config))
+        someone_elses = temp / "tmpother0" / "config.json"
+        someone_elses.parent.mkdir()
+        someone_elses.write_text(json.dumps({**config, "api_key": "another-key", "secret_key": "its-secret"}))
+        resumed = run_connector(["read"], tmp_path, fake.url, state=killed.state_to_resume(), **options)
+        assert resumed.exit_code == 0
+    assert files_holding(temp, keys) == []
+    assert not left_by_0_4.parent.exists() and someone_elses.exists()
 
 
 def test_temporary_files_are_removed_after_a_failure(tmp_path: Path) -> None:

@@ -10,9 +10,12 @@ the window's last hour (or on any failure)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Optional, Union
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
@@ -30,6 +33,28 @@ from source_amplitude.pipeline.state import parse_export_state
 from source_amplitude.record_batch import RecordBatch
 
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
+ONE_HOUR_TIMED_OUT = Outcome(
+    ResponseAction.RETRY,
+    FailureType.transient_error,
+    "Amplitude's Export API kept timing out (HTTP {status}) on a single upload hour ({endpoint}), after retries. "
+    "A timeout is usually temporary: nothing from that hour on was saved, and the next sync asks for it again. If "
+    "it keeps timing out, that hour is too large for the Export API: read it in bucket mode (events_source).",
+)
+
+
+@dataclass(frozen=True)
+class ExportPolicy(Policy):
+    """A 504 is Amplitude's gateway timing out: a smaller window helps, but a window of one hour cannot be split, and
+    its 504 is usually transient (a later request succeeds), so it is retried like a 5xx (with Retry-After) instead of
+    failing the hour. A 400 (over 4 GB) on one hour cannot be retried: export/read.py says so."""
+
+    def outcome(self, response: requests.Response) -> Outcome:
+        outcome = super().outcome(response)
+        if response.status_code == 504 and outcome.action is ResponseAction.SPLIT_REQUEST_WINDOW:
+            query = parse_qs(urlsplit(response.request.url or "").query) if response.request else {}
+            if query.get("start") and query.get("start") == query.get("end"):
+                return ONE_HOUR_TIMED_OUT
+        return outcome
 
 
 class Events(AmplitudeStream):
@@ -38,7 +63,9 @@ class Events(AmplitudeStream):
     cursor_field = "server_upload_time"
     # docs/amplitude-api-notes.md: 404 = no data in the range (yet); 400 = over 4 GB; 504 = timed out: a smaller range
     # fixes both. The answer is a zip, not JSON.
-    policy: ClassVar[Policy] = DEFAULT_POLICY.but({404: skip(), 400: SPLIT, 504: SPLIT}, json_body=False)
+    policy: ClassVar[Policy] = ExportPolicy(DEFAULT_POLICY.statuses).but(
+        {404: skip(), 400: SPLIT, 504: SPLIT}, json_body=False
+    )
     stream_body = True  # archives go to disk as they arrive, never into memory
 
     def __init__(self, config: AmplitudeConfig, now: datetime, emit_batches: bool = False) -> None:
