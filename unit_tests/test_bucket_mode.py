@@ -12,6 +12,7 @@ from source_amplitude.bucket.layout import BucketObject, by_hour, events_layout,
 from source_amplitude.config import ConfigError, ExportApi, GcsSource, S3Source, parse_config
 from source_amplitude.parsers.merged_ids import epoch_rfc3339, merged_id_record
 from source_amplitude.pipeline.state import (
+    MAX_REMEMBERED_DURING_SWEEP,
     WRITE_VISIBLE_HOURS,
     BucketState,
     ExportState,
@@ -267,3 +268,18 @@ def test_the_docs_quote_the_late_file_warning_as_the_code_writes_it() -> None:
     late = Listed(hour, 1, "f", hour + timedelta(hours=61))
     location = "s3://acme-amplitude/amplitude/829528/829528_2026-06-16_10#1.json.gz"
     assert f"`{late_object_message('events', location, late)}`" in docs
+
+
+def test_a_backfill_written_just_before_a_sync_keeps_each_state_message_small() -> None:
+    now = H + timedelta(days=400)
+    backfill = [listed(H + timedelta(hours=n), 0, now - timedelta(minutes=10)) for n in range(24 * 100)]
+    state = BucketState().sweeping(now - timedelta(minutes=10), now)
+    largest = 0
+    for obj in backfill[:2000]:
+        state = state.after_object(obj)
+        largest = max(largest, sum(len(parts) for parts in state.read.values()))
+    assert largest <= MAX_REMEMBERED_DURING_SWEEP
+    stopped = parse_bucket_state(json.loads(json.dumps(state.as_dict())))
+    resumed, read = sync(stopped, backfill, now + timedelta(minutes=5))
+    assert read == backfill[: 2000 - MAX_REMEMBERED_DURING_SWEEP] + backfill[2000:]  # the dropped ones, then the rest
+    assert sync(resumed, backfill, now + timedelta(hours=3))[1] == []

@@ -60,6 +60,7 @@ QUOTE_CHARS = 80
 # it (S3 gives a multipart upload the time it started). Objects written this close to the newest one listed are
 # remembered one by one; older ones by a time (BucketState.written_before).
 WRITE_VISIBLE_HOURS = 2
+MAX_REMEMBERED_DURING_SWEEP = 500  # objects_read entries while a sync runs (~25 KB in each state message)
 
 
 class UnusableState(ValueError):
@@ -377,15 +378,20 @@ class BucketState:
         return replace(self, sweep=Sweep(written_before, None, self.carried_through))
 
     def after_object(self, obj: Listed) -> BucketState:
-        """`obj` was read (the sweep reads in position order)."""
+        """`obj` was read (the sweep reads in position order). During a sweep at most MAX_REMEMBERED_DURING_SWEEP
+        objects are named (the oldest positions are dropped first: a sync stopped then reads those again, a repeat
+        that dedupes on the primary key, never a loss), so that a backfill written just before a sync does not make
+        every state message as large as the backfill; the sweep's end names every one again (after_sweep)."""
         sweep = self.sweep
         if sweep is not None and obj.written_at < sweep.written_before:
             read = self.read
             if obj.partition in read.get(obj.hour, {}):  # read again (new content): the sweep covers it now
                 read = {**read, obj.hour: {n: f for n, f in read[obj.hour].items() if n != obj.partition}}
             return replace(self, read=read, sweep=replace(sweep, through=obj.position))
-        hour_read = {**self.read.get(obj.hour, {}), obj.partition: obj.fingerprint}
-        return replace(self, read={**self.read, obj.hour: hour_read})
+        read = {**self.read, obj.hour: {**self.read.get(obj.hour, {}), obj.partition: obj.fingerprint}}
+        if sweep is not None:
+            read = _newest_positions(read, MAX_REMEMBERED_DURING_SWEEP)
+        return replace(self, read=read)
 
     def after_hour(self, hour: datetime, last_hour: datetime) -> BucketState:
         """Every object listed for `hour` has been read: the cursor may pass it (never past `last_hour`)."""
@@ -408,6 +414,20 @@ class BucketState:
     def without_before(self, first: datetime) -> BucketState:
         """Hours before `first` (a start_date moved later) are no longer wanted."""
         return replace(self, read={hour: parts for hour, parts in self.read.items() if hour >= first})
+
+
+def _newest_positions(read: Read, limit: int) -> dict[datetime, Mapping[int, str]]:
+    count = sum(len(parts) for parts in read.values())
+    if count <= limit:
+        return dict(read)
+    kept: dict[datetime, Mapping[int, str]] = {}
+    for hour in sorted(read, reverse=True):
+        if limit <= 0:
+            break
+        partitions = sorted(read[hour], reverse=True)[:limit]
+        kept[hour] = {n: read[hour][n] for n in partitions}
+        limit -= len(partitions)
+    return kept
 
 
 def _instant(moment: datetime) -> str:
