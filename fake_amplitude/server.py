@@ -29,6 +29,7 @@ from fake_amplitude.dataset import DATASET_VERSION, Dataset
 DEFAULT_API_KEY = "fake-api-key"
 DEFAULT_SECRET_KEY = "fake-secret-key"
 JSON = "application/json; charset=UTF-8"
+PAUSE_CHECK_SECONDS = 0.05
 
 
 def error_body(status: int, details: str, message: str = "Unspecified Error", kind: str = "unspecified") -> bytes:
@@ -88,6 +89,14 @@ class FakeState:
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)  # set by stop(): every wait ends at once
+
+    def pause(self, seconds: float, still: Callable[[], bool] = lambda: True) -> None:
+        """Wait `seconds` as a slow Amplitude would, but end early when the server stops or `still()` turns false
+        (a test that sets the latency back to 0 wakes the requests already waiting)."""
+        deadline = time.monotonic() + seconds
+        while still() and not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            self.stopping.wait(min(left, PAUSE_CHECK_SECONDS))
 
     def published(self, hour: datetime, partition: int) -> bool:
         if self.clock is None:
@@ -142,6 +151,7 @@ class FakeAmplitude:
         return self
 
     def stop(self) -> None:
+        self.state.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -188,7 +198,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
 
     def _inject(self, fault: Fault) -> bool:
         if fault.delay_seconds:
-            time.sleep(fault.delay_seconds)
+            self.state.pause(fault.delay_seconds)
         if fault.kind == "delay":
             return False
         if fault.kind == "reset":
@@ -254,7 +264,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
         with self._archive(hours) as spool:
             size = spool.seek(0, 2)
             spool.seek(0)
-            time.sleep(self.state.export_first_byte_seconds)
+            self.state.pause(self.state.export_first_byte_seconds, lambda: self.state.export_first_byte_seconds > 0)
             self.send_response(200)
             self.send_header("Content-Type", "application/zip")
             self.send_header("Content-Length", str(size))
@@ -276,7 +286,7 @@ class AmplitudeHandler(BaseHTTPRequestHandler):
             sent += len(chunk)
             ahead = sent / rate - (time.monotonic() - started)
             if ahead > 0:
-                time.sleep(ahead)
+                self.state.pause(ahead)
 
     def _archive(self, hours: list[datetime]) -> IO[bytes]:
         dataset = self.state.dataset

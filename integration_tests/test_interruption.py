@@ -1,10 +1,12 @@
 """SIGINT and SIGTERM (Ctrl-C, the platform's cancel, a pod being stopped) at each phase of an events read: the
 connector exits within 2 seconds with one line saying what was interrupted, no traceback, no "Finished syncing"
-claim and a non-zero exit; it leaves no worker process or temporary directory; the next sync with the last state
-loses nothing and repeats at most the hour in progress, with the stopped run's own output as its state file."""
+claim, ended by the signal (as PyAirbyte expects); it leaves no worker process or temporary directory; the next sync
+with the last state loses nothing and repeats at most the hour in progress, with the stopped run's own output as its
+state file."""
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,7 +24,8 @@ from test_support.connector_process import (
 )
 from test_support.fixtures import config_for
 
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# The process ends by the signal itself, after its cleanup: its parent sees -N (a shell prints 128 + N: 130, 143)
+EXIT_CODES = {signal.SIGINT: -signal.SIGINT, signal.SIGTERM: -signal.SIGTERM}
 MAX_SECONDS_TO_EXIT = 2.0
 
 
@@ -83,3 +86,22 @@ def test_an_interrupted_read_stops_at_once_quietly_and_resumes_exactly(
     assert len(first_run) == len(set(first_run)) and len(second_run) == len(set(second_run))
     assert len(set(first_run) & set(second_run)) <= dataset.events_per_hour  # at most the hour in progress
     assert not list(tmp_path.glob("amplitude-export-*"))
+
+
+def test_read_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    """`read | head -5`: the connector finds stdout closed (often inside a log line) and ends without a word on
+    stderr (no BrokenPipeError traceback from the logging module), by exit 141, within seconds."""
+    import shlex
+    import subprocess
+
+    from test_support.connector_process import connector_command
+
+    catalog = json.loads((Path(__file__).parents[1] / "examples" / "catalog.json").read_text())
+    dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=300)
+    with FakeAmplitude(dataset) as fake:
+        command, env = connector_command(["read"], tmp_path, fake.url, config=config_for(fake), catalog=catalog)
+        pipeline = f"{shlex.join(command)} | head -5; echo \"exit ${{PIPESTATUS[0]}}\" >&2"
+        for _ in range(6):  # the pipe closes at a different point each time
+            done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, env=env, timeout=120)
+            assert len(done.stdout.splitlines()) == 5
+            assert done.stderr.strip() == "exit 141", done.stderr[-3000:]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import signal
 import sys
@@ -47,11 +48,28 @@ def raise_interrupted(signum: int, _frame: object) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
+def raise_broken_pipe(handler: logging.Handler) -> None:
+    """A log line written to a closed stdout (`read | head`) would make the logging module print its own traceback to
+    stderr and carry on; the BrokenPipeError is raised instead, so that the read stops quietly like any other write
+    to the closed pipe."""
+    report = handler.handleError
+
+    def handle_error(record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, BrokenPipeError):
+            raise error
+        report(record)
+
+    handler.handleError = handle_error  # type: ignore[method-assign]
+
+
 def run() -> None:
     for signum in INTERRUPT_EXIT_CODES:
         signal.signal(signum, raise_interrupted)
     source = SourceAmplitude(emit_batches=True)
     entrypoint = AmplitudeEntrypoint(source)
+    for handler in logging.getLogger().handlers:  # the CDK's console handler, set up by the entry point
+        raise_broken_pipe(handler)
     parsed = entrypoint.parse_args(sys.argv[1:])
     text, binary = sys.stdout, sys.stdout.buffer
     outputs = entrypoint.run(parsed)
@@ -75,7 +93,7 @@ def run() -> None:
             with contextlib.suppress(OSError, ValueError):
                 text.flush()
                 binary.write(b"\n")
-        stop(source, outputs, INTERRUPT_EXIT_CODES[signal.Signals[name]], f"Interrupted by {name}")
+        stop(source, outputs, signal.Signals[name], f"Interrupted by {name}")
     except AirbyteTracedException as error:
         if error.failure_type is not FailureType.config_error:
             raise  # the CDK's hook logs it with its traceback (a bug to report) and emits the trace
@@ -85,15 +103,19 @@ def run() -> None:
         sys.exit(1)
     except BrokenPipeError:  # `read | head`: whoever read stdout is gone; nothing more can be said there
         os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
-        stop(source, outputs, BROKEN_PIPE_EXIT_CODE, None)
+        stop(source, outputs, None, None)
 
 
-def stop(source: SourceAmplitude, outputs: Iterable[Output], exit_code: int, reason: Optional[str]) -> NoReturn:
+def stop(
+    source: SourceAmplitude, outputs: Iterable[Output], signum: Optional[signal.Signals], reason: Optional[str]
+) -> NoReturn:
     """Close every download, worker process and temporary directory of the read, say in one line what was
-    interrupted and where the next sync resumes, and exit now: a request still waiting for Amplitude's first byte
-    cannot be interrupted from Python, so the process does not wait for it (it writes nothing more)."""
-    for signum in INTERRUPT_EXIT_CODES:
-        signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+    interrupted and where the next sync resumes, and end now: a request still waiting for Amplitude's first byte
+    cannot be interrupted from Python, so the process does not wait for it (it writes nothing more). A signal ends
+    the process as that signal does once the cleanup is done (its default action, re-raised): a parent process sees
+    -15 (PyAirbyte accepts only 0 and that), a shell 143 (or 130 for SIGINT). A closed stdout exits with 141."""
+    for other in INTERRUPT_EXIT_CODES:
+        signal.signal(other, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
     if isinstance(outputs, Generator):
         outputs.close()  # GeneratorExit through the read: each stream closes what it holds
     stopped = source.close()
@@ -107,7 +129,13 @@ def stop(source: SourceAmplitude, outputs: Iterable[Output], exit_code: int, rea
         with contextlib.suppress(OSError):
             sys.stdout.write(AirbyteEntrypoint.airbyte_message_to_string(log) + "\n")
             sys.stdout.flush()
-    os._exit(exit_code)
+    if signum is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+            signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+            os.kill(os.getpid(), signum)
+    os._exit(INTERRUPT_EXIT_CODES[signum] if signum is not None else BROKEN_PIPE_EXIT_CODE)
 
 
 def write_slice(out: BinaryIO, part: FileSlice) -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 CONNECTOR = str(Path(sys.executable).parent / "source-amplitude")
+SIGNAL_WAIT_SECONDS = 300  # a condition that never holds fails the test instead of hanging it
 
 
 @dataclass
@@ -133,23 +135,38 @@ def run_connector_and_signal(
     **files_and_options: Any,
 ) -> Stopped:
     """Run the connector and send it `signum` as soon as `when(messages so far)` holds, as the platform's cancel or
-    a Ctrl-C would; then read what it prints until it exits."""
+    a Ctrl-C would; then read what it prints until it exits. `when` is checked on every line and every 20 ms (a
+    condition on the fake, such as a request in flight, can hold while the connector prints nothing)."""
     command, env = connector_command(args, tmp_path, base_url, **files_and_options)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert process.stdout is not None and process.stderr is not None
     messages: list[dict[str, Any]] = []
     lines: list[bytes] = []
+    changed = threading.Event()
+
+    def read_lines() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith(b"{"):
+                try:
+                    messages.append(json.loads(line))
+                except ValueError:  # a line cut off by the signal: the platform skips it (it is no message)
+                    pass
+            changed.set()
+        changed.set()
+
+    reader = threading.Thread(target=read_lines, daemon=True)
+    reader.start()
     signalled: Optional[float] = None
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith(b"{"):
-            try:
-                messages.append(json.loads(line))
-            except ValueError:  # a line cut off by the signal: the platform skips it (it is no message)
-                continue
-        if signalled is None and when(messages):
+    deadline = time.monotonic() + SIGNAL_WAIT_SECONDS
+    while signalled is None and reader.is_alive() and time.monotonic() < deadline:
+        changed.wait(0.02)
+        changed.clear()
+        if when(list(messages)):
             process.send_signal(signum)
             signalled = time.monotonic()
+    reader.join(timeout=60)
     exit_code = process.wait(timeout=60)
     ended = time.monotonic()
     stderr = process.stderr.read().decode(errors="replace")
