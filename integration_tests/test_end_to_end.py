@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -10,9 +11,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import ExpectedOutcome, read
 
 from fake_amplitude import FakeAmplitude, Fault
 from fake_amplitude.catalog import ANNOTATION_LABELS
+from source_amplitude import SourceAmplitude
 from test_support.connector_process import configured_catalog, events_catalog, run_connector
 from test_support.fixtures import config_for, small_dataset
 
@@ -317,3 +322,26 @@ def test_a_month_without_data_before_the_first_event_is_one_log_line(
     assert sorted(r["uuid"] for r in run.records("events")) == sorted(
         r["uuid"] for r in with_start_date.records("events")
     )
+
+
+def test_an_unreachable_host_fails_the_sync_once_at_the_first_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No connection at all (refused here; DNS, TLS, a proxy alike) is the same for every stream: the sync stops at
+    the first one, with one message naming the host and what to check, and no retry line calls it a rate limit."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AMPLITUDE_BASE_URL", f"http://127.0.0.1:{port}")
+    config = {"api_key": "k" * 32, "secret_key": "s" * 32, "start_date": "2026-11-01T00:00:00Z"}
+    catalog = CatalogBuilder()
+    for stream in ("events", "annotations", "cohorts", "active_users"):
+        catalog = catalog.with_stream(stream, SyncMode.full_refresh)
+    output = read(SourceAmplitude(), config, catalog.build(), expected_outcome=ExpectedOutcome.EXPECT_EXCEPTION)
+    errors = [e.trace.error for e in output.errors]
+    assert len(errors) == 1, [e.message for e in errors]
+    assert errors[0].message.startswith(f"Could not reach Amplitude at 127.0.0.1:{port} (ConnectionError: connection")
+    assert "proxy (HTTPS_PROXY" in errors[0].message
+    logs = [m.log.message for m in output.logs]
+    assert not any("Rate limit" in line or "Traceback" in line for line in logs), logs
+    assert any(line.startswith("Retrying in ") and "connection refused" in line for line in logs)
+    started = [m.trace.stream_status.stream_descriptor.name for m in output.trace_messages if m.trace.stream_status]
+    assert set(started) == {"events"}

@@ -6,6 +6,8 @@ path) is killed mid-window and resumed."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -260,7 +262,7 @@ def files_holding(directory: Path, secrets: list[str]) -> list[Path]:
 
 def test_no_key_is_left_on_disk_by_a_sigkill_and_the_next_run_removes_an_old_versions_copy(tmp_path: Path) -> None:
     """The CDK writes the config, keys included, to TMPDIR/tmpXXXX/config.json, which only a normal exit removes;
-    the connector keeps it in memory. A copy written by an earlier version (0.4) is removed by the next run."""
+    the connector keeps it in memory. A copy an earlier version (0.4) wrote a day ago is removed by the next run."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     dataset = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=30)
@@ -274,13 +276,18 @@ def test_no_key_is_left_on_disk_by_a_sigkill_and_the_next_run_removes_an_old_ver
         left_by_0_4 = temp / "tmpk3y5l3ft" / "config.json"  # as the CDK's configure wrote it
         left_by_0_4.parent.mkdir()
         left_by_0_4.write_text(json.dumps(config))
+        a_day_ago = time.time() - 25 * 3600
+        os.utime(left_by_0_4, (a_day_ago, a_day_ago))
+        live = temp / "tmplive000" / "config.json"  # the same keys, written just now: another program's live file
+        live.parent.mkdir()
+        live.write_text(json.dumps(config))
         someone_elses = temp / "tmpother0" / "config.json"
         someone_elses.parent.mkdir()
         someone_elses.write_text(json.dumps({**config, "api_key": "another-key", "secret_key": "its-secret"}))
         resumed = run_connector(["read"], tmp_path, fake.url, state=killed.state_to_resume(), **options)
         assert resumed.exit_code == 0
-    assert files_holding(temp, keys) == []
-    assert not left_by_0_4.parent.exists() and someone_elses.exists()
+    assert files_holding(temp, keys) == [live]
+    assert not left_by_0_4.exists() and someone_elses.exists()
 
 
 def test_temporary_files_are_removed_after_a_failure(tmp_path: Path) -> None:

@@ -54,6 +54,9 @@ def test_an_unusable_state_is_a_config_error_that_names_the_stream_and_the_fix(
         assert fragment in message
     assert "start_date" in message  # where the stream starts again
     assert "Something went wrong" not in message and "Traceback" not in message
+    logs = [m["log"]["message"] for m in run.of_type("LOG")]
+    assert len(errors) == 1 and not any("Traceback" in line for line in logs)  # said once, no traceback logged
+    assert "Traceback" not in run.stderr
 
 
 def test_the_legacy_object_form_of_a_valid_state_is_accepted(shared_fake: FakeAmplitude, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Optional
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
@@ -13,13 +14,21 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Resp
 from source_amplitude.bucket.check import check_bucket
 from source_amplitude.bucket.store import ObjectStore
 from source_amplitude.config import AmplitudeConfig, BucketSource, resolve_base_url
-from source_amplitude.errors import DEFAULT_POLICY, FAIL_AUTH, Outcome, Policy
+from source_amplitude.errors import (
+    DEFAULT_POLICY,
+    FAIL_AUTH,
+    UNREACHABLE_MESSAGE,
+    Outcome,
+    Policy,
+    network_detail,
+)
 from source_amplitude.http import basic_auth
 from source_amplitude.settings import DataRegion
 from source_amplitude.streams.charts import chart_csv_path, chart_policy
 from source_amplitude.streams.taxonomy import NO_ACCESS_POLICY
 from source_amplitude.streams.user_deletions import PRIVACY_POLICY
 
+NOTES = " Notes: "
 PROBE_PATH = "/api/2/events/list"  # a Dashboard REST endpoint of cost 1: proves the keys and the dashboard permission
 PROBE_TIMEOUT_SECONDS = 60
 TAXONOMY_PROBE_PATH = "/api/2/taxonomy/category"
@@ -65,9 +74,7 @@ def taxonomy_note(config: AmplitudeConfig) -> str:
     refused, _ = refusal(config, TAXONOMY_PROBE_PATH, NO_ACCESS_POLICY)
     if refused is None:
         return ""
-    return (
-        f"Connected. The streams event_types, event_properties, user_properties and event_categories will be {refused}."
-    )
+    return f"The streams event_types, event_properties, user_properties and event_categories will be {refused}."
 
 
 def deletions_note(config: AmplitudeConfig) -> str:
@@ -78,30 +85,43 @@ def deletions_note(config: AmplitudeConfig) -> str:
     refused, answered = refusal(config, path, PRIVACY_POLICY)
     if refused is not None:
         return f"The stream user_deletions will be {refused}."
-    return "This key pair may read deletion jobs (user_deletions)." if answered else ""
+    return "The key pair may read deletion jobs (user_deletions)." if answered else ""
 
 
 def check_connection(
     config: AmplitudeConfig, environ: Mapping[str, str], store: Optional[ObjectStore] = None
 ) -> tuple[bool, str]:
-    """The API keys (every mode), then the bucket when events come from one."""
+    """The API keys (every mode), then the bucket when events come from one. The message says the verdict first:
+    what failed, or what was verified; notes (streams that will be skipped) come after it."""
     ok, message = check_credentials(config, environ)
     if not ok or store is None or not isinstance(config.events_source, BucketSource):
         return ok, message
     bucket_ok, bucket_message = check_bucket(config.events_source, store)
-    return bucket_ok, " ".join(part for part in (message, bucket_message) if part)
+    if not bucket_ok:
+        return False, bucket_message  # the keys' notes would only bury what to fix
+    verified, _, notes = message.partition(NOTES)
+    bucket = f"the bucket {config.events_source.location()} (its export files are listed and readable)"
+    said = f"{verified.rstrip('.')}, and {bucket}."
+    extra = " ".join(part for part in (bucket_message, notes.strip()) if part)
+    return True, f"{said}{NOTES}{extra}" if extra else said
 
 
 def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tuple[bool, str]:
     try:
         outcome, response = probe(config, PROBE_PATH, DEFAULT_POLICY)
     except requests.RequestException as error:
-        return False, f"Could not reach Amplitude at {config.base_url} ({type(error).__name__}). Check the network."
+        host = urlsplit(config.base_url).netloc
+        said = UNREACHABLE_MESSAGE.format(host=host, detail=network_detail(error))
+        return False, said.replace(" after retries. Every stream needs it, so the sync stops here.", ".")
     if outcome.action is ResponseAction.SUCCESS:
         missing = unreadable_charts(config)
         if missing:
             return False, " ".join(missing)
-        return True, " ".join(note for note in (taxonomy_note(config), deletions_note(config)) if note)
+        charts = f", and the saved chart(s) {', '.join(config.chart_ids)}" if config.chart_ids else ""
+        center = "EU" if config.data_region is DataRegion.EU else "US (standard)"
+        verified = f"Verified: Amplitude accepts the API key pair ({center} data center){charts}."
+        notes = " ".join(note for note in (taxonomy_note(config), deletions_note(config)) if note)
+        return True, f"{verified}{NOTES}{notes}" if notes else verified
     if outcome.action is ResponseAction.RETRY:  # the streams retry this with backoff; check asks once
         return False, CHECK_TRANSIENT_MESSAGE.format(status=response.status_code, base_url=config.base_url)
     if outcome is not FAIL_AUTH:

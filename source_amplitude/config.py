@@ -167,10 +167,29 @@ def _parse_start_date(value: Any, now: datetime) -> datetime:
                     "Set it to a past date such as 2024-01-01T00:00:00Z, or leave it empty for the last 30 days."
                 )
             return parsed
+        zone = _time_zone_problem(value)
+        if zone:
+            raise ConfigError(
+                f"'start_date' {value!r} {zone}: start_date is in UTC. Write it as "
+                f"{value[:19]}Z (or convert it to UTC first), or as a day such as {value[:10]}."
+            )
     raise ConfigError(
         f"'start_date' {value!r} is not a date. Use the UTC form 2024-01-25T00:00:00Z or 2024-01-25, "
         "or leave it empty to start 30 days ago."
     )
+
+
+def _time_zone_problem(value: str) -> Optional[str]:
+    """What is wrong with a date and time that is otherwise readable: no zone, or a zone other than Z."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if len(value) < 19:  # a day alone, or a day and hour: not one of the forms that have a time
+        return None
+    if moment.tzinfo is None:
+        return "has no time zone"
+    return f"is in the time zone {value[19:].lstrip('.0123456789')}"
 
 
 def _parse_request_time_range(value: Any) -> int:
@@ -295,10 +314,13 @@ def _parse_bucket(value: Any, pattern: re.Pattern[str], scheme: str) -> str:
             f"any folder in 'events_source.path_prefix', not a {scheme}:// URL or a path."
         )
     if not pattern.match(name):
-        raise ConfigError(
-            f"'events_source.bucket' is {name!r}, which is not a valid bucket name (lower-case letters, digits, "
-            "dots and hyphens, 3 to 63 characters)."
+        rules = (
+            "lower-case letters, digits, dots and hyphens, 3 to 63 characters"
+            if scheme == "s3"
+            else "lower-case letters, digits, dots, hyphens and underscores, 3 to 222 characters, starting and "
+            "ending with a letter or digit"
         )
+        raise ConfigError(f"'events_source.bucket' is {name!r}, which is not a valid bucket name ({rules}).")
     return name
 
 

@@ -4,9 +4,12 @@ the error handler, the base stream (skips) and `check` all read a stream's `Poli
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -28,7 +31,15 @@ RATE_LIMIT_MESSAGE = (
 SERVER_ERROR_MESSAGE = (
     "Amplitude answered HTTP {status} to {endpoint} repeatedly; this is on Amplitude's side. Retry the sync later."
 )
-NETWORK_ERROR_MESSAGE = "Could not reach Amplitude ({detail}) after retries. Check the network and retry the sync."
+NETWORK_ERROR_MESSAGE = (
+    "Amplitude's answer from {host} was cut off ({detail}) repeatedly, after retries. Retry the sync."
+)
+UNREACHABLE_MESSAGE_START = "Could not reach Amplitude at "
+UNREACHABLE_MESSAGE = (
+    UNREACHABLE_MESSAGE_START + "{host} ({detail}) after retries. Every stream needs it, so the sync stops here. "
+    "Check that this machine can open HTTPS connections to {host}: its network and DNS, a proxy (HTTPS_PROXY, "
+    "NO_PROXY), a firewall, and the TLS certificates it trusts; then retry the sync."
+)
 REQUEST_REJECTED_MESSAGE = "Amplitude rejected the request to {endpoint} (HTTP {status}): {detail}"
 NOT_JSON_MESSAGE = (
     "Amplitude answered {endpoint} with HTTP 200 but a body that is not JSON (it starts: {body_start}). This is "
@@ -209,15 +220,68 @@ class AmplitudeErrorHandler(ErrorHandler):
             if response.status_code == 429 and self._on_rate_limited:
                 self._on_rate_limited()
             outcome = self._policy.outcome(response)
+            RETRY_CAUSE.text = f"HTTP {response.status_code} from {endpoint(response)}"
             if outcome.action in (ResponseAction.SUCCESS, ResponseAction.IGNORE):
                 return ErrorResolution(outcome.action)  # a skip is logged by the stream, with its own words
             return ErrorResolution(outcome.action, outcome.failure_type, outcome.text(response))
         if isinstance(response, requests.RequestException):
-            detail = type(response).__name__
+            host = urlsplit(response.request.url or "").netloc if response.request is not None else "Amplitude"
+            detail = network_detail(response)
+            message = UNREACHABLE_MESSAGE if unreachable(response) else NETWORK_ERROR_MESSAGE
+            RETRY_CAUSE.text = f"{detail} from {host}"
             return ErrorResolution(
-                ResponseAction.RETRY, FailureType.transient_error, NETWORK_ERROR_MESSAGE.format(detail=detail)
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                message.format(host=host or "Amplitude", detail=detail),
             )
         return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"Unexpected error: {response!r}")
+
+
+RETRY_CAUSE = threading.local()  # what the last answer on this thread was: the CDK's retry line names no cause
+CDK_RETRY_LINE = re.compile(
+    r"^UserDefinedBackoffException: Rate limit exceeded(?: \(HTTP \d+\))?\. Retrying in ([\d.]+) seconds\.$"
+)
+
+
+def unreachable(error: requests.RequestException) -> bool:
+    """No connection at all (refused, DNS, TLS, proxy, connect timeout): the same for every stream and request."""
+    if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError, requests.ConnectTimeout)):
+        return True
+    return isinstance(error, requests.ConnectionError) and not isinstance(
+        error, (requests.exceptions.ChunkedEncodingError, requests.ReadTimeout)
+    )
+
+
+def network_detail(error: requests.RequestException) -> str:
+    """'ConnectionError: connection refused' and the like, without the URL (the host is said apart)."""
+    text = str(error)
+    for known, said in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "the host name does not resolve (DNS)"),
+        ("Temporary failure in name resolution", "the host name does not resolve (DNS)"),
+        ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted"),
+        ("timed out", "the connection timed out"),
+        ("Network is unreachable", "the network is unreachable"),
+        ("Connection reset", "the connection was reset"),
+    ):
+        if known in text:
+            return f"{type(error).__name__}: {said}"
+    return type(error).__name__
+
+
+class RetryWords(logging.Filter):
+    """The CDK says "Rate limit exceeded" before every retry our backoff times, whatever the cause (a 5xx, a refused
+    connection): the line is rewritten to name the cause the error handler saw on this thread."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = CDK_RETRY_LINE.match(record.getMessage()) if isinstance(record.msg, str) else None
+        if match:
+            cause = getattr(RETRY_CAUSE, "text", None) or "a retryable answer"
+            record.msg, record.args = f"Retrying in {float(match.group(1)):.1f} s after {cause}.", ()
+        return True
+
+
+RETRY_WORDS = RetryWords()
 
 
 class SkipEcho(logging.Filter):

@@ -23,7 +23,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_amplitude.cdk_internals import BatchingEntrypoint, Output
 from source_amplitude.config import parse_config
 from source_amplitude.record_batch import FileSlice
-from source_amplitude.source import SourceAmplitude
+from source_amplitude.source import SourceAmplitude, SyncStopped
 
 INTERRUPT_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as a shell reports them
 BROKEN_PIPE_EXIT_CODE = 141  # 128 + SIGPIPE
@@ -95,9 +95,10 @@ def run() -> None:
                 binary.write(b"\n")
         stop(source, outputs, signal.Signals[name], f"Interrupted by {name}")
     except AirbyteTracedException as error:
-        if error.failure_type is not FailureType.config_error:
+        if error.failure_type is not FailureType.config_error and not isinstance(error, SyncStopped):
             raise  # the CDK's hook logs it with its traceback (a bug to report) and emits the trace
-        # A config error is said in the connector's words (what to change); its traceback would only bury that.
+        # A config error, or a failure every stream met, is said in the connector's words (what to change); its
+        # traceback would only bury that.
         text.flush()
         error.emit_message()
         sys.exit(1)

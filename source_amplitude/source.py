@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import requests
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
-    FailureType,
     Status,
     Type,
 )
@@ -30,7 +31,14 @@ from source_amplitude.bucket.store import ObjectStore
 from source_amplitude.cdk_internals import BatchingSource
 from source_amplitude.check import check_connection
 from source_amplitude.config import AmplitudeConfig, BucketSource, ConfigError, GcsSource, S3Source, parse_config
-from source_amplitude.errors import AUTH_MESSAGE, KEY_PAIR_REFUSED
+from source_amplitude.errors import (
+    AUTH_MESSAGE,
+    KEY_PAIR_REFUSED,
+    RETRY_WORDS,
+    UNREACHABLE_MESSAGE_START,
+    UNUSABLE_STATE_MESSAGE,
+    unreachable,
+)
 from source_amplitude.http import dashboard_budget
 from source_amplitude.pipeline.scratch import remove_leftover_configs
 from source_amplitude.state_input import read_state_file, state_messages
@@ -43,6 +51,7 @@ from source_amplitude.streams.taxonomy import EventCategories, EventProperties, 
 from source_amplitude.streams.user_deletions import UserDeletions
 
 AUTH_MESSAGE_START = AUTH_MESSAGE.split("(", 1)[0]
+UNUSABLE_STATE_START = UNUSABLE_STATE_MESSAGE.split(" of the ", 1)[0]  # "The saved state"
 
 
 class SourceAmplitude(BatchingSource):
@@ -50,7 +59,7 @@ class SourceAmplitude(BatchingSource):
         self._now = now  # tests freeze time here; otherwise "now" is read once per command
         self._emit_batches = emit_batches  # only run.py's entry point knows how to print RecordBatch
         self._readers: list[Union[Events, BucketFileStream]] = []  # what close() closes
-        self._refused: Optional[AirbyteErrorTraceMessage] = None  # the key pair's refusal, said once (read)
+        self._stopping: Optional[AirbyteErrorTraceMessage] = None  # a failure every stream would meet (read)
 
     def close(self) -> list[str]:
         """Close the downloads, worker processes and temporary directories every events stream of this run holds
@@ -64,37 +73,33 @@ class SourceAmplitude(BatchingSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[list[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        """A key pair Amplitude refuses fails every stream alike: the first refusal stops the sync
-        (stop_sync_on_stream_failure), and it is said once, in the connector's words, instead of once per stream and
-        again in the CDK's summary of failed streams."""
-        self._refused = None
-        with refusal_echoes_dropped():
+        """A failure that every stream would meet alike (a key pair Amplitude refuses, no connection to Amplitude at
+        all, a saved state the connector cannot use) stops the sync at the first stream that meets it
+        (stop_sync_on_stream_failure), and is said once, in the connector's words, instead of once per stream, in
+        the CDK's tracebacks and again in its summary of failed streams."""
+        self._stopping = None
+        with sync_wide_echoes_dropped():
             try:
                 for message in super().read(logger, config, catalog, state):
-                    if self._refused is None and (refusal := key_pair_refusal(message)):
-                        self._refused = refusal
+                    if self._stopping is None and (failure := sync_wide_failure(message)):
+                        self._stopping = failure
                         continue
                     yield message
             except AirbyteTracedException:
-                if self._refused is not None:
-                    raise AirbyteTracedException(
-                        message=self._refused.message,
-                        internal_message=self._refused.message,
-                        failure_type=FailureType.config_error,
-                        stream_descriptor=self._refused.stream_descriptor,
-                    ) from None
+                if self._stopping is not None:
+                    raise SyncStopped(self._stopping) from None
                 raise
 
     @property
     def stop_sync_on_stream_failure(self) -> bool:
-        return self._refused is not None
+        return self._stopping is not None
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         """The CDK's `configure` writes the config, keys included, to temp_dir/config.json, which only a normal exit
         removes: a SIGKILL (an OOM kill, a node drain) would leave the keys on disk for good. The config stays in
-        memory; copies an earlier version left behind are removed."""
+        memory; copies an earlier version left behind (a day or more ago) are removed."""
         if isinstance(config.get("api_key"), str) and isinstance(config.get("secret_key"), str):
-            remove_leftover_configs(config["api_key"], config["secret_key"])
+            remove_leftover_configs(config["api_key"], config["secret_key"], time.time())
         return config
 
     def parsed_config(self, config: Mapping[str, Any]) -> AmplitudeConfig:
@@ -105,6 +110,12 @@ class SourceAmplitude(BatchingSource):
         """The CDK's own answer to a broken config file is "Something went wrong in the connector"."""
         try:
             config = json.loads(Path(config_path).read_text())
+        except PermissionError as error:
+            raise ConfigError(
+                f"The config file {config_path} cannot be read ({error.strerror}) by this process, which runs as user "
+                f"id {os.getuid()} (the image's user airbyte is uid 1000). Make the file readable by that user (for "
+                "example chmod a+r on it, and a+rx on its folder, before mounting the folder)."
+            ) from error
         except OSError as error:
             raise ConfigError(f"The config file {config_path} cannot be read ({error.strerror}).") from error
         except ValueError as error:
@@ -182,36 +193,63 @@ class SourceAmplitude(BatchingSource):
         return self._now or datetime.now(UTC)
 
 
-class RefusalEchoes(logging.Filter):
-    """Drops the CDK's own log lines about a refused key pair: its "'GET' request ... failed with status code '403'"
-    line, the traceback of the stream that stopped, and its summary of failed streams. The error trace says it once,
-    in the connector's words."""
+class SyncStopped(AirbyteTracedException):
+    """The one error of a sync stopped by a failure every stream would meet: run.py says it without a traceback."""
+
+    def __init__(self, failure: AirbyteErrorTraceMessage) -> None:
+        super().__init__(
+            message=failure.message,
+            internal_message=failure.message,
+            failure_type=failure.failure_type,
+            stream_descriptor=failure.stream_descriptor,
+        )
+
+
+SYNC_WIDE_STARTS = (AUTH_MESSAGE_START, UNREACHABLE_MESSAGE_START, UNUSABLE_STATE_START)
+
+
+def is_sync_wide(text: str) -> bool:
+    return KEY_PAIR_REFUSED in text or any(start in text for start in SYNC_WIDE_STARTS)
+
+
+class SyncWideEchoes(logging.Filter):
+    """Drops the CDK's own log lines about a failure every stream would meet: its "'GET' request ... failed with
+    status code '403'" line, "Max retry limit reached" and "Retries exhausted" for a host it cannot reach, the
+    traceback of the stream that stopped, and its summary of failed streams. The error trace says it once, in the
+    connector's words."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         texts = [record.getMessage()]
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
             texts += [str(error), str(getattr(error, "message", "")), str(getattr(error, "internal_message", ""))]
-        return not any(KEY_PAIR_REFUSED in text or AUTH_MESSAGE_START in text for text in texts)
+            if isinstance(error, requests.RequestException) and unreachable(error):
+                return False
+        if record.getMessage().startswith("Max retry limit reached") and "Response: None" in record.getMessage():
+            return False  # the CDK giving up on a request that never got an answer: said by our trace
+        return not any(is_sync_wide(text) for text in texts)
 
 
 @contextmanager
-def refusal_echoes_dropped() -> Iterator[None]:
-    """While a read runs, on the handlers of the root logger (where the CDK's console handler is)."""
-    echoes, handlers = RefusalEchoes(), list(logging.getLogger().handlers)
+def sync_wide_echoes_dropped() -> Iterator[None]:
+    """While a read runs, on the handlers of the root logger (where the CDK's console handler is), and the CDK's
+    retry lines say their cause (errors.RetryWords, on the logger that writes them)."""
+    echoes, handlers = SyncWideEchoes(), list(logging.getLogger().handlers)
     for handler in handlers:
         handler.addFilter(echoes)
+    logging.getLogger("airbyte").addFilter(RETRY_WORDS)
     try:
         yield
     finally:
+        logging.getLogger("airbyte").removeFilter(RETRY_WORDS)
         for handler in handlers:
             handler.removeFilter(echoes)
 
 
-def key_pair_refusal(message: AirbyteMessage) -> Optional[AirbyteErrorTraceMessage]:
-    """A stream's failure because Amplitude refused the key pair (errors.AUTH_MESSAGE), else None."""
+def sync_wide_failure(message: AirbyteMessage) -> Optional[AirbyteErrorTraceMessage]:
+    """A stream's failure that every stream would meet alike, else None."""
     error = message.trace.error if message.type is Type.TRACE and message.trace else None
-    if error and error.failure_type is FailureType.config_error and error.message.startswith(AUTH_MESSAGE_START):
+    if error and is_sync_wide(error.message):
         return error
     return None
 

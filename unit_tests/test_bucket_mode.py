@@ -64,6 +64,11 @@ def test_secrets_never_appear_in_the_config_repr() -> None:
         ({**S3, "bucket": "s3://acme-amplitude/exports"}, "give the bucket's name alone"),
         ({**S3, "bucket": ""}, "'events_source.bucket' is missing"),
         ({**S3, "bucket": "Acme_Bucket"}, "not a valid bucket name"),
+        ({**S3, "bucket": "acme_bucket"}, "(lower-case letters, digits, dots and hyphens, 3 to 63 characters)"),
+        (
+            {"source_type": "Google Cloud Storage", "bucket": "Acme_Bucket", "project_id": "1"},
+            "dots, hyphens and underscores, 3 to 222 characters",
+        ),
         ({**S3, "path_prefix": "s3://acme/x"}, "give the folder inside the bucket"),
         ({**S3, "project_id": None}, "'events_source.project_id' is missing"),
         ({**S3, "project_id": "my-project"}, "must be the Amplitude project id, a number"),

@@ -53,3 +53,18 @@ def test_check_says_when_the_key_pair_may_read_deletion_jobs() -> None:
         mocked.get(f"{BASE_URL}/api/2/deletions/users", text="[]", headers={"content-type": "text/html"})
         ok, message = check_credentials(config, environ)
     assert ok and "may read deletion jobs" in message
+
+
+def test_a_successful_check_says_what_it_verified_first_and_notes_after() -> None:
+    environ = {"AMPLITUDE_BASE_URL": BASE_URL}
+    config = parse_config({"api_key": "k", "secret_key": "s"}, datetime.now(UTC), environ)
+    refused = {"success": False, "errors": [{"message": "Taxonomy API not on your plan"}]}
+    with requests_mock.Mocker() as mocked:
+        mocked.get(f"{BASE_URL}/api/2/events/list", json={"data": []})
+        mocked.get(f"{BASE_URL}/api/2/taxonomy/category", status_code=403, json=refused)
+        mocked.get(f"{BASE_URL}/api/2/deletions/users", text="[]", headers={"content-type": "text/html"})
+        ok, message = check_credentials(config, environ)
+    assert ok
+    verified, notes = message.split(" Notes: ")
+    assert verified == "Verified: Amplitude accepts the API key pair (US (standard) data center)."
+    assert notes.startswith("The streams event_types") and notes.endswith("may read deletion jobs (user_deletions).")

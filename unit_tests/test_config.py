@@ -63,6 +63,11 @@ def test_start_date_forms(start_date: str, expected: datetime) -> None:
         ({"secret_key": "   "}, ["'secret_key' is missing or empty"]),
         ({"start_date": "25/01/2024"}, ["'start_date' '25/01/2024' is not a date", "2024-01-25T00:00:00Z"]),
         ({"start_date": "2027-01-01"}, ["'start_date' '2027-01-01' is in the future", "leave it empty"]),
+        (
+            {"start_date": "2024-01-25T00:00:00"},
+            ["'start_date' '2024-01-25T00:00:00' has no time zone", "Write it as 2024-01-25T00:00:00Z"],
+        ),
+        ({"start_date": "2024-01-25T00:00:00+02:00"}, ["is in the time zone +02:00", "start_date is in UTC"]),
         ({"data_region": "Asia"}, ["'data_region' is 'Asia'", "'Standard Server' or 'EU Residency Server'"]),
         ({"request_time_range": 0}, ["'request_time_range' is 0", "from 1 to 8760"]),
         ({"request_time_range": 9000}, ["'request_time_range' is 9000"]),

@@ -37,10 +37,10 @@ def check_bucket(source: BucketSource, store: ObjectStore) -> tuple[bool, str]:
             )
         if source.org_id and first_file(store, merged_ids_layout(source.path_prefix, source.org_id)) is None:
             return True, (
-                f"Connected. No merged-id file of org {source.org_id} under {source.location()} yet "
+                f"No merged-id file of org {source.org_id} under {source.location()} yet "
                 f"(-{source.org_id}_<YYYY-MM-DD>_<hour>.json.gz): merged_ids stays empty until Amplitude writes one. "
                 "If merges happen in the project, check events_source.org_id."
             )
     except StoreError as error:
-        return False, problem_message(source, error)
+        return False, problem_message(source, error, during_check=True)
     return True, ""

@@ -20,7 +20,7 @@ def permissions(source: BucketSource) -> str:
     return f"storage.objects.list and storage.objects.get on the bucket {source.bucket} (role Storage Object Viewer)"
 
 
-def problem_message(source: BucketSource, error: StoreError) -> str:
+def problem_message(source: BucketSource, error: StoreError, during_check: bool = False) -> str:
     where = source.location()
     problem = error.problem
     if problem is Problem.MISSING_BUCKET:
@@ -51,6 +51,8 @@ def problem_message(source: BucketSource, error: StoreError) -> str:
             "the next sync lists the bucket again."
         )
     if problem is Problem.TRANSIENT:
+        if during_check:
+            return f"{source.store_name} kept failing ({error.detail}) after retries: run check again later."
         return (
             f"{source.store_name} kept failing ({error.detail}) after retries. Nothing unread was saved: retry later."
         )

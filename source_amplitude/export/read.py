@@ -214,13 +214,13 @@ class ExportRead:
         skip_state = orjson.dumps(self.state.skipping(hour).as_dict()).decode()
         return AirbyteTracedException(
             message=f"Skipping 1 upload hour ({export_hour(hour)}) loses its events unless they are read in bucket "
-            f"mode: Amplitude refuses to export that hour ({detail}), because it holds more than 4 GB, so no Export "
-            f"API request can read it. Of this sync, {saved}; nothing from {export_hour(hour)} on was saved, and the "
-            "next sync starts at it again. To read it without losing anything: have Amplitude's Amazon S3 or Google "
-            f"Cloud Storage export ({S3_EXPORT_URL}) write that hour to a bucket and set events_source to that "
-            f"bucket: bucket mode carries on from this state, reads {export_hour(hour)} and saves a state the Export "
-            "API mode can carry on from. To skip that 1 hour and lose its events instead, set this stream's state "
-            f"to {skip_state}.",
+            f"mode: Amplitude refuses to export upload hour {export_hour(hour)} ({detail}), because it holds more "
+            f"than 4 GB, so no Export API request can read it. Of this sync, {saved}; nothing from "
+            f"{export_hour(hour)} on was saved, and the next sync starts at it again. To read it without losing "
+            "anything: have Amplitude's Amazon S3 or Google Cloud Storage export "
+            f"({S3_EXPORT_URL}) write that hour to a bucket and set events_source to that bucket: bucket mode carries "
+            f"on from this state, reads {export_hour(hour)} and saves a state the Export API mode can carry on from. "
+            f"To skip that 1 hour and lose its events instead, set this stream's state to {skip_state}.",
             failure_type=FailureType.config_error,
         )
 

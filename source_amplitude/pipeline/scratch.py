@@ -60,24 +60,25 @@ def remove_stale_work_dirs() -> int:
     return removed
 
 
-def remove_leftover_configs(api_key: str, secret_key: str) -> int:
+def remove_leftover_configs(api_key: str, secret_key: str, now: float) -> int:
     """Connector versions up to 0.4 let the CDK write the whole config, keys included, to tmpXXXXXXXX/config.json for
     each command and remove it on a normal exit only: a SIGKILL left it for good. Remove each such file that holds
-    this config's key pair (so it is certainly a copy of ours), and its directory when that is then empty. Returns
-    how many."""
+    this config's key pair (so it is certainly a copy of ours) and is older than STALE_UNOWNED_SECONDS (the same
+    pattern is a live file of another program that runs the connector, such as the CDK's test kit; those read it
+    once, at their start). Returns how many."""
     removed = 0
     for path in Path(tempfile.gettempdir()).glob("tmp*/config.json"):
         try:
-            if path.stat().st_size > MAX_CONFIG_BYTES:
+            stat = path.stat()
+            if stat.st_size > MAX_CONFIG_BYTES or now - stat.st_mtime < STALE_UNOWNED_SECONDS:
                 continue
             config = json.loads(path.read_bytes())
         except (OSError, ValueError):
             continue
         if isinstance(config, dict) and config.get("api_key") == api_key and config.get("secret_key") == secret_key:
-            path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
-                path.parent.rmdir()
-            removed += 1
+                path.unlink()
+                removed += 1
     return removed
 
 
