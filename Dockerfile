@@ -4,12 +4,19 @@ FROM ${BASE_IMAGE}
 
 WORKDIR /airbyte/integration_code
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml poetry.lock README.md ./
 COPY source_amplitude ./source_amplitude
-RUN pip install --no-cache-dir . \
+# The dependencies exactly as poetry.lock pins them (with their hashes, exported by a throwaway Poetry, the version
+# scripts/lib/poetry.sh pins), then the connector itself.
+RUN python -m venv /tmp/poetry \
+    && /tmp/poetry/bin/pip install --no-cache-dir "poetry==2.2.1" "poetry-plugin-export==1.9.0" \
+    && /tmp/poetry/bin/poetry export --only main --format requirements.txt --output /tmp/requirements.txt \
+    && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --no-deps . \
+    && rm -rf /tmp/poetry /tmp/requirements.txt \
     && chown -R airbyte:airbyte /airbyte
 
-# Airbyte reads these labels; the version is pyproject.toml's (unit_tests/test_release.py keeps them equal).
+# Airbyte reads these labels; the version is pyproject.toml's (unit_tests/test_packaging.py keeps them equal).
 LABEL io.airbyte.name="source-amplitude" \
       io.airbyte.version="0.4.0"
 

@@ -59,7 +59,7 @@ def test_image_carries_this_connectors_name_and_version(image: str) -> None:
     """Airbyte reads io.airbyte.name and io.airbyte.version; they are this connector's, and the version is the one
     pyproject.toml and metadata.yaml declare (scripts/image.sh tags the image with it)."""
     root = Path(__file__).resolve().parents[1]
-    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    version = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["poetry"]["version"]
     labels = inspect(image)["Config"]["Labels"]
     assert labels["io.airbyte.name"] == "source-amplitude"
     assert labels["io.airbyte.version"] == version

@@ -514,7 +514,7 @@ def test_an_object_rewritten_with_more_rows_days_later_is_read_again(object_stor
 def test_a_sync_with_nothing_new_reads_nothing_and_the_state_stays_small(object_store: LocalStore) -> None:
     data = dataset(hours=48)
     line = timeline(object_store, data)
-    for offset in range(2, 24 * 5, 3):
+    for offset in range(2, 24 * 5, 6):
         now = FIRST + timedelta(hours=offset, minutes=20)
         line.publish_on_time(now)
         line.sync(now)

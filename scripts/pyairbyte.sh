@@ -15,18 +15,20 @@ need_debian_packages "$FAKETIME" "$POSTGRESQL"
 
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-stamp=.venv-pyairbyte/.installed-$(sha1sum pyairbyte_tests/requirements.txt | cut -c1-12)
+stamp=.venv-pyairbyte/.installed-$(cat pyairbyte_tests/requirements.txt pyairbyte_tests/constraints.txt | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   [ -x .venv-pyairbyte/bin/python ] || "$PYTHON" -m venv .venv-pyairbyte
-  .venv-pyairbyte/bin/python -m pip install --quiet --disable-pip-version-check -r pyairbyte_tests/requirements.txt
+  .venv-pyairbyte/bin/python -m pip install --quiet --disable-pip-version-check -r pyairbyte_tests/requirements.txt \
+    -c pyairbyte_tests/constraints.txt
   rm -f .venv-pyairbyte/.installed-* && touch "$stamp"
 fi
 
 # dbt (the package at dbt/, run on PyAirbyte's DuckDB by pyairbyte_tests/test_dbt.py) in a third virtualenv
-stamp=.venv-dbt/.installed-$(sha1sum dbt/requirements-test.txt | cut -c1-12)
+stamp=.venv-dbt/.installed-$(cat dbt/requirements-test.txt dbt/constraints-test.txt | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   [ -x .venv-dbt/bin/python ] || "$PYTHON" -m venv .venv-dbt
-  .venv-dbt/bin/python -m pip install --quiet --disable-pip-version-check -r dbt/requirements-test.txt
+  .venv-dbt/bin/python -m pip install --quiet --disable-pip-version-check -r dbt/requirements-test.txt \
+    -c dbt/constraints-test.txt
   rm -f .venv-dbt/.installed-* && touch "$stamp"
 fi
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Creates .venv with the connector and its development tools, from pyproject.toml only. Safe to re-run.
+# Creates .venv with the connector and its development tools, exactly as poetry.lock pins them (scripts/lock.sh
+# updates the lock). Safe to re-run: it does nothing while pyproject.toml and poetry.lock are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3.11}"
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+source scripts/lib/poetry.sh
+stamp=.venv/.installed-$(cat pyproject.toml poetry.lock | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  poetry check --lock >/dev/null 2>&1 || poetry check --lock  # the lock belongs to this pyproject.toml
+  poetry sync --with dev --quiet  # installs every locked package and the connector (editable); removes the rest
   rm -f .venv/.installed-* && touch "$stamp"
 fi

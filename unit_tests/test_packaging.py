@@ -36,8 +36,8 @@ def test_one_version_and_one_docs_page_everywhere() -> None:
     """pyproject.toml's version is the image tag metadata.yaml declares, the Dockerfile's io.airbyte.version label,
     the default tag scripts/image.sh builds (it reads pyproject.toml) and the changelog's newest row; the spec and
     metadata.yaml link this connector's docs page, never the official connector's."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    version, docs_url = project["version"], project["urls"]["Documentation"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["poetry"]  # where Airbyte's tooling reads
+    version, docs_url = project["version"], project["documentation"]
     metadata = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
     spec = yaml.safe_load((ROOT / "source_amplitude" / "spec.yaml").read_text())
     dockerfile = (ROOT / "Dockerfile").read_text()
@@ -114,6 +114,7 @@ def test_console_script_is_declared() -> None:
         errors.RATE_LIMIT_MESSAGE,
         errors.SERVER_ERROR_MESSAGE,
         errors.NETWORK_ERROR_MESSAGE,
+        errors.UNREACHABLE_MESSAGE,
         errors.REQUEST_REJECTED_MESSAGE,
         errors.GROUP_BY_COUNTRY_HINT,
         errors.NOT_JSON_MESSAGE,
@@ -127,3 +128,25 @@ def test_console_script_is_declared() -> None:
 def test_the_docs_troubleshooting_table_lists_each_error_message(template: str) -> None:
     fixed_start = template.split("{")[0].split(". ")[0].strip()  # the docs abridge after the first sentence
     assert fixed_start in (ROOT / "docs" / "amplitude.md").read_text()
+
+
+def test_the_docs_page_has_airbytes_connector_page_sections_in_their_order() -> None:
+    """The sections Airbyte's connector pages have, in their order (Airbyte's QA checks look for them), and the
+    changelog folded in a <details> block; and the icon metadata.yaml names exists."""
+    docs = (ROOT / "docs" / "amplitude.md").read_text()
+    sections = re.findall(r"^## (.+)$", docs, re.MULTILINE)
+    expected = [
+        "Prerequisites",
+        "Setup guide",
+        "Supported sync modes",
+        "Supported streams",
+        "Performance considerations",
+        "Data type map",
+        "Limitations & troubleshooting",
+        "Changelog",
+    ]
+    assert sections == expected
+    changelog = docs.split("## Changelog", 1)[1]
+    assert "<details>" in changelog and "</details>" in changelog
+    icon = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]["icon"]
+    assert icon == "icon.svg" and (ROOT / icon).read_text().lstrip().startswith("<svg")
