@@ -88,8 +88,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--bucket", action="store_true", help="with the fake: read events from a local S3 (moto) in bucket mode"
     )
+    parser.add_argument(
+        "--state", type=Path, help="carry on from this state (demo-output/state.json after a first run): one read"
+    )
     args = parser.parse_args(argv)
     OUTPUT.mkdir(exist_ok=True)
+    carried = None
+    if args.state:  # read before demo-output/ is written again
+        carried = args.state.read_bytes()
     env = dict(os.environ)
     fake = None
     s3 = None
@@ -143,15 +149,20 @@ def main(argv: list[str]) -> int:
         catalog_path = OUTPUT / "catalog.json"
         catalog_path.write_text(json.dumps(discovered_catalog(OUTPUT / "discover.jsonl")))
         started = time.monotonic()
-        code = connector(
-            ["read", "--config", str(config_path), "--catalog", str(catalog_path)], env, OUTPUT / "read.jsonl"
-        )
+        first_args = ["read", "--config", str(config_path), "--catalog", str(catalog_path)]
+        if carried is not None:
+            given = OUTPUT / "state-given.json"
+            given.write_bytes(carried)
+            first_args += ["--state", str(given)]
+        code = connector(first_args, env, OUTPUT / "read.jsonl")
         seconds = time.monotonic() - started
         _, first_states, _ = summarize(OUTPUT / "read.jsonl")
         state_path = OUTPUT / "state.json"
         state_path.write_text(json.dumps(state_file(first_states), indent=1))
-        read_args = ["read", "--config", str(config_path), "--catalog", str(catalog_path), "--state", str(state_path)]
-        incremental_code = connector(read_args, env, OUTPUT / "read-incremental.jsonl")
+        incremental_code = 0
+        if carried is None:
+            read_args = [*first_args, "--state", str(state_path)]
+            incremental_code = connector(read_args, env, OUTPUT / "read-incremental.jsonl")
     finally:
         if fake:
             fake.stop()
@@ -165,13 +176,22 @@ def main(argv: list[str]) -> int:
         print(f"{name:<26}{records[name]:>10}  {shown_state(states.get(name))}")
     for error in errors:
         print(f"ERROR: {error}")
+    if carried is not None:
+        print(f"\nState carried from {args.state}; the state after this sync is in {state_path}.")
+        return code
     again, _, again_errors = summarize(OUTPUT / "read-incremental.jsonl")
+    if fake is not None:  # the fake has stopped: the next sync starts it again, with the same sample data
+        next_sync = f"bash scripts/demo.sh --state {state_path}"
+    else:
+        next_sync = (
+            f".venv/bin/source-amplitude read --config {config_path} --catalog {catalog_path} --state {state_path}"
+        )
     print(
-        f"\nState saved in {OUTPUT / 'state.json'}. An incremental run with it (the next sync):\n"
-        f"  source-amplitude read --config {config_path} --catalog {catalog_path} --state {OUTPUT / 'state.json'}\n"
+        f"\nState saved in {state_path}. An incremental run with it (the next sync) gave "
         f"exit {incremental_code}: events {again['events']} records (nothing new since the first run), "
         f"{sum(again.values())} records in all (full refresh streams and the dashboard's 3-day lookback read again); "
-        f"messages in {OUTPUT / 'read-incremental.jsonl'}"
+        f"messages in {OUTPUT / 'read-incremental.jsonl'}. The next sync, as you would run it from this folder:\n"
+        f"  {next_sync}"
     )
     for error in again_errors:
         print(f"ERROR: {error}")
