@@ -150,3 +150,12 @@ def test_the_docs_page_has_airbytes_connector_page_sections_in_their_order() -> 
     assert "<details>" in changelog and "</details>" in changelog
     icon = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]["icon"]
     assert icon == "icon.svg" and (ROOT / icon).read_text().lstrip().startswith("<svg")
+
+
+def test_the_readme_layout_names_every_module_of_the_package() -> None:
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    listed = subprocess.run(["git", "ls-files", "source_amplitude"], cwd=ROOT, capture_output=True, text=True)
+    modules = [path for path in listed.stdout.split() if path.endswith(".py") and not path.endswith("__init__.py")]
+    assert modules
+    assert [path for path in modules if Path(path).name not in layout] == []
