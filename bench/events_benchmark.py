@@ -6,7 +6,11 @@
 
 Starts the fake Amplitude (a separate process) with a deterministic day of events, builds its export archive once
 (cached under bench/.cache), runs each connector's `read` with stdout to a file, samples the RSS of the whole process
-tree every 50 ms, prints records/s, MB/s and peak RSS side by side, and draws them (--plot, bench/plot.py). The
+tree every 50 ms, prints records/s, MB/s and peak RSS side by side, and draws them (--plot, bench/plot.py).
+The connectors run in interleaved pairs (ours, official, ours, official...), --pairs times (3) per CPU setting; each
+pair's ratio is printed, then the median and spread of the ratios over the pairs whose official run was within 20 %
+of the official's median speed: on a shared machine, a pair in which the official connector was slowed down is noise,
+and it is named and left out instead of making the ratio. The
 official connector (airbyte-source-amplitude==0.6.19) runs from its own virtualenv (--official-venv, created if
 missing) through bench/official_wrapper.py, which patches only its host."""
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,12 +27,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Optional
 
 import orjson
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = [str(Path(sys.executable).parent / "source-amplitude")]
+NOISE_TOLERANCE = 0.2  # an official run more than 20 % off its median speed: the machine was busy, not a result
 API_KEY, SECRET_KEY = "fake-api-key", "fake-secret-key"
 
 
@@ -176,6 +183,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8877)
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--one-cpu", action="store_true", help="also run both connectors pinned to one CPU")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved runs of each connector per CPU setting")
     parser.add_argument("--official-venv", type=Path, default=Path(tempfile.gettempdir()) / "official-amplitude-venv")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--plot", type=Path, help="draw records/s and RSS over time to this PNG (needs matplotlib)")
@@ -189,31 +197,67 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             write_read_files(workdir, day_config(day))
-            results = [run_read("source-amplitude (this)", OURS, workdir, base_url)]
-            if not args.skip_official:
-                official = ensure_official_venv(args.official_venv)
-                results.append(run_read("official 0.6.19", official, workdir, base_url))
+            official = None if args.skip_official else ensure_official_venv(args.official_venv)
+            settings = [("two CPUs", [])]
             if args.one_cpu:
-                pinned = ["taskset", "-c", "0"]  # a pod limited to one CPU
-                one_cpu = [run_read("this, one CPU", [*pinned, *OURS], workdir, base_url)]
-                if not args.skip_official:
-                    one_cpu.append(run_read("official, one CPU", [*pinned, *official], workdir, base_url))
+                settings.append(("pinned to one CPU (taskset -c 0)", ["taskset", "-c", "0"]))  # a pod limit of 1
+            pairs: dict[str, list[tuple[Result, Optional[Result]]]] = {}
+            for label, pinned in settings:  # interleaved: ours, official, ours, official...
+                pairs[label] = []
+                for number in range(1, args.pairs + 1):
+                    ours = run_read(f"this, run {number}", [*pinned, *OURS], workdir, base_url)
+                    theirs = None
+                    if official is not None:
+                        theirs = run_read(f"official 0.6.19, run {number}", [*pinned, *official], workdir, base_url)
+                    pairs[label].append((ours, theirs))
     finally:
         server.terminate()
         server.wait()
 
-    print_table(results)
-    if args.one_cpu:
-        print("\npinned to one CPU (taskset -c 0):")
-        print_table(one_cpu)
+    for label, runs in pairs.items():
+        print(f"\n{label}:")
+        print_table([r for pair in runs for r in pair if r is not None])
+        print_ratios(runs)
+    results = [r for r in pairs["two CPUs"][0] if r is not None]
     if args.plot:
         from plot import draw  # bench/plot.py, beside this script; matplotlib only when drawing
 
         subtitle = f"{results[0].records:,} events of one upload day, {archive_bytes / 1e6:.0f} MB zipped"
         draw(results, args.plot, subtitle)
         print(f"picture: {args.plot}")
-    every = results + (one_cpu if args.one_cpu else [])
+    every = [r for runs in pairs.values() for pair in runs for r in pair if r is not None]
     return 0 if all(r.exit_code == 0 for r in every) else 1
+
+
+def print_ratios(runs: list[tuple[Result, Optional[Result]]]) -> None:
+    """Each pair's ratio, then the median and spread of the pairs whose official run was near its own median speed: a
+    pair in which the machine slowed the official connector down (a shared, noisy machine) makes no ratio."""
+    ours = [r.records_per_second for r, _ in runs]
+    each = ", ".join(f"{value:,.0f}" for value in ours)
+    print(f"this connector: median {statistics.median(ours):,.0f} records/s (runs: {each})")
+    official = [theirs.records_per_second for _, theirs in runs if theirs is not None and theirs.records]
+    if len(official) != len(runs):
+        return
+    usual = statistics.median(official)
+    kept = []
+    for (mine, _), speed in zip(runs, official):
+        ratio = mine.records_per_second / speed
+        noisy = abs(speed - usual) > NOISE_TOLERANCE * usual
+        note = (
+            f"  NOISY: the official ran at {speed / usual:.0%} of its median speed; this pair is left out"
+            if noisy
+            else ""
+        )
+        print(f"  pair: {ratio:.1f}x ({mine.records_per_second:,.0f} vs {speed:,.0f} records/s){note}")
+        if not noisy:
+            kept.append(ratio)
+    if kept:
+        print(
+            f"ratio: median {statistics.median(kept):.1f}x, spread {min(kept):.1f}x..{max(kept):.1f}x over "
+            f"{len(kept)} of {len(runs)} pairs; peak RSS {max(r.peak_rss_bytes for r, _ in runs) / 2**20:.0f} MB"
+        )
+    else:
+        print("ratio: none (every pair was noisy); run again on a quieter machine")
 
 
 def print_table(results: list[Result]) -> None:
@@ -226,11 +270,6 @@ def print_table(results: list[Result]) -> None:
             f"{r.name:<26}{r.records:>11,}{r.distinct:>11,}{r.seconds:>9.1f}{r.records_per_second:>11,.0f}"
             f"{r.mb_per_second:>10.1f}"
             f"{r.peak_rss_bytes / 2**20:>8.0f} MB{r.exit_code:>6}"
-        )
-    if len(results) == 2 and results[1].records:
-        ratio = results[0].records_per_second / results[1].records_per_second
-        print(
-            f"\nspeed-up: {ratio:.1f}x records/s; peak RSS {results[0].peak_rss_bytes / results[1].peak_rss_bytes:.2f}x"
         )
 
 
