@@ -1,5 +1,5 @@
 """The files Amplitude's Amazon S3 / Google Cloud Storage export writes, from the same dataset the fake Export API
-serves (docs/amplitude-api-notes.md §7b): one gzip JSON-lines object per upload hour and partition, named
+serves (docs/amplitude-api-notes.md, "Bucket exports"): one gzip JSON-lines object per upload hour and partition, named
 {project}_{YYYY-MM-DD}_{H}#{n}.json.gz with an unpadded hour, in {prefix}{project}/ (the GCS doc) or directly under
 the prefix; merged ids as -{org}_{YYYY-MM-DD}_{H}.json.gz in {prefix}-{org}/."""
 

@@ -42,7 +42,7 @@ class ExportApi:
 
 @dataclass(frozen=True)
 class BucketSource:
-    """Raw events (and merged ids) from the files Amplitude writes to the customer's bucket (issue 11)."""
+    """Raw events (and merged ids) from the files Amplitude writes to the customer's bucket (bucket mode)."""
 
     bucket: str
     path_prefix: str  # '' or 'folder/sub/': always ends with '/' when set

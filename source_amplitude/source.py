@@ -1,4 +1,5 @@
-"""SourceAmplitude: wiring only. Parses the config once, builds the streams, runs check."""
+"""SourceAmplitude: parses the config once, builds the streams and runs check; its read() stops a sync at a failure
+every stream would meet and says it once; it also reads the config and state files with messages of its own."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ Plan = list[tuple[datetime, list[str]]]  # (upload hour, the member names to rea
 
 
 def ArchiveReader(path: Path, plan: Plan) -> MemberReader:  # the name these tests were written with
-    """Planned members of one archive, read hour by hour, as the events stream reads a window in-process."""
+    """Planned members of one archive, read in order, as the events stream reads a window in-process."""
     reader = MemberReader()
     for hour, names in plan:
         for name in names:

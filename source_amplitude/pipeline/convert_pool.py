@@ -5,7 +5,7 @@ temporary directory, while this process only copies finished files to stdout, in
 round-robin and each worker answers in order, so answers come back in submission order.
 
 Workers are separate processes started with `python -m`, not multiprocessing: they import neither the CDK nor the
-connector (~25 MB each, not a copy of this process), and they are killed with this process (PR_SET_PDEATHSIG), so a
+connector (~33 MB each, not a copy of this process), and they are killed with this process (PR_SET_PDEATHSIG), so a
 SIGKILLed sync leaves none behind."""
 
 from __future__ import annotations
@@ -108,8 +108,9 @@ class ConvertPool:
 
 
 class ConvertedMembers:
-    """One window's members, converted ahead by the pool and printed in order as RecordBatches. Jobs must be
-    consumed in the order they were given; `batches(tag)` yields the batches of every job given with `tag`."""
+    """One read's members (an export window's, or a bucket's objects), converted ahead by the pool and printed in order
+    as RecordBatches. Jobs must be consumed in the order they were given; `batches(tag)` yields the batches of every
+    job given with `tag`."""
 
     def __init__(
         self,

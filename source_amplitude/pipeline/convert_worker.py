@@ -5,7 +5,7 @@ Protocol, one JSON object a line: a job on stdin {"archive": zip path or null, "
 "file": gzip path or null, "out": output path, "stream": name, "emitted_at": ms}; an answer on stdout
 {"records": N, "chunks": [[bytes, records], ...], "repairs": {kind: count}} (the output cut at record boundaries,
 up to LINES_PER_BATCH records each; repairs: parsers/lenient_json.py) or {"error": "archive" | "value",
-"message": "..."}. Imports neither the CDK nor requests: it starts in ~0.1 s and holds ~25 MB."""
+"message": "..."}. Imports neither the CDK nor requests: it starts in ~0.1 s and holds ~33 MB."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ class WaitReporter:
         self._what = what
         self._every = PROGRESS_LOG_SECONDS if every_seconds is None else every_seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._report, name="export-progress", daemon=True)
+        self._thread = threading.Thread(target=self._report, name="download-progress", daemon=True)
         self._started = time.monotonic()
         self._started_at = datetime.now(UTC)
         self.bytes_received = 0
