@@ -32,7 +32,16 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv-dbt/.installed-* && touch "$stamp"
 fi
 
+# -s shows what PyAirbyte prints; -W error::...Unraisable... fails a test that leaves a warning of a stopped subprocess
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 PATH="$PWD/.venv-pyairbyte/bin:$PATH" SOURCE_AMPLITUDE_EXECUTABLE="$PWD/.venv/bin/source-amplitude" \
   DBT_EXECUTABLE="$PWD/.venv-dbt/bin/dbt" \
   run_pytest .venv-pyairbyte/bin/python -m pytest -q -s -p no:cacheprovider -o addopts= -W ignore::FutureWarning \
-  pyairbyte_tests "$@"
+  -W error::pytest.PytestUnraisableExceptionWarning pyairbyte_tests "$@" 2>&1 | tee "$log"
+# PyAirbyte stops the connector with SIGTERM once it has its answer: the connector must end as the signal does,
+# without a traceback (issue 29). Anything it prints on stderr shows here.
+if grep -E "Traceback|Exception ignored|Exit Code: 143" "$log"; then
+  echo "PyAirbyte's run printed a traceback (above): the connector did not end quietly" >&2
+  exit 1
+fi

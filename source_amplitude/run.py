@@ -87,6 +87,7 @@ def run() -> None:
                 text.write(output if output.endswith("\n") else output + "\n")
             output = None
         text.flush()
+        default_signal_actions()  # every message is out: a signal from now on (PyAirbyte's stop) just ends it
     except KeyboardInterrupt as interrupted:
         name = interrupted.signal_name if isinstance(interrupted, Interrupted) else "SIGINT"
         if output is not None:  # cut off mid-line: end that line, so that the next one is a message of its own
@@ -101,10 +102,19 @@ def run() -> None:
         # traceback would only bury that.
         text.flush()
         error.emit_message()
+        default_signal_actions()
         sys.exit(1)
     except BrokenPipeError:  # `read | head`: whoever read stdout is gone; nothing more can be said there
         os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
         stop(source, outputs, None, None)
+
+
+def default_signal_actions() -> None:
+    """After the last message: a SIGTERM or SIGINT during the interpreter's exit (a client that stops the connector
+    once it has its answer, as PyAirbyte does) ends the process by the signal, not with a traceback from the
+    handler raising inside the exit's cleanup."""
+    for signum in INTERRUPT_EXIT_CODES:
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def stop(
