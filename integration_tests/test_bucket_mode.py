@@ -447,17 +447,17 @@ def test_an_hour_written_days_late_is_read_once_with_a_warning_naming_it(
     assert max(line.state_sizes) < 4000, line.states
 
 
-def test_a_backfill_of_30_days_written_after_two_days_of_syncs_is_read_once(object_store: LocalStore) -> None:
-    data = Dataset(FIRST, hours=32 * 24, events_per_hour=2, events_per_member=10, late_fraction=0.0)
+def test_a_backfill_of_ten_days_written_after_two_days_of_syncs_is_read_once(object_store: LocalStore) -> None:
+    data = Dataset(FIRST, hours=12 * 24, events_per_hour=2, events_per_member=10, late_fraction=0.0)
     line = timeline(object_store, data)
-    recent = FIRST + timedelta(days=30)  # the connection starts here; start_date is 30 days earlier
+    recent = FIRST + timedelta(days=10)  # the connection starts here; start_date is 10 days earlier
     for hours in range(0, 48, 8):
         now = recent + timedelta(hours=hours, minutes=20)
         line.publish_on_time(now, skip=frozenset(h for h in data.upload_hours() if h < recent))
         line.sync(now)
     backfill_at = recent + timedelta(hours=49)
     for hour in data.upload_hours():
-        if hour < recent:  # the customer asks Amplitude to backfill the 30 older days
+        if hour < recent:  # the customer asks Amplitude to backfill the 10 older days
             line.bucket.publish(hour, written_at=backfill_at)
             line.published.add(hour)
     line.publish_on_time(recent + timedelta(hours=50))
@@ -465,7 +465,7 @@ def test_a_backfill_of_30_days_written_after_two_days_of_syncs_is_read_once(obje
     line.publish_on_time(recent + timedelta(hours=56))
     line.sync(recent + timedelta(hours=56))
     line.assert_every_event_once()
-    assert len([w for w in line.warnings if "arrived late" in w]) == 30 * 24
+    assert len([w for w in line.warnings if "arrived late" in w]) == 10 * 24
     assert max(line.state_sizes[-1:]) < 4000, line.states
     assert any("export file(s) of upload hours from" in info for info in (log.log.message for log in output.logs))
 

@@ -40,7 +40,8 @@ echo "== hadolint"; .venv/bin/hadolint --failure-threshold warning Dockerfile
 # The deletion SQL's Postgres test starts a throwaway server from Debian's postgresql (skipped without it, outside CI).
 if [ "$fast_only" = false ] || [ "$(id -u)" -eq 0 ]; then need_debian_packages "$POSTGRESQL"; fi
 echo "== pytest"
-tier pytest run_pytest .venv/bin/python -m pytest -n auto --durations=15 "$@"
+# One worker more than CPUs: many tests wait on a connector process or a local server, not on a CPU.
+tier pytest run_pytest .venv/bin/python -m pytest -n "$(( $(nproc) + 1 ))" --durations=15 "$@"
 if [ "$fast_only" = false ]; then
   echo "== image (podman)"; tier image bash scripts/image.sh
   echo "== PyAirbyte"; tier "PyAirbyte+dbt" bash scripts/pyairbyte.sh

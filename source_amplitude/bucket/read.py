@@ -25,10 +25,11 @@ from source_amplitude.bucket.downloads import CutOff, Downloaded, ObjectDownload
 from source_amplitude.bucket.layout import BucketObject, FileLayout, by_hour
 from source_amplitude.bucket.messages import store_failure
 from source_amplitude.bucket.store import ObjectStore, StoreError
-from source_amplitude.config import BucketSource, ConfigError
+from source_amplitude.config import BucketSource
 from source_amplitude.http import JitteredBackoff
 from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.convert_pool import ConvertPool
+from source_amplitude.pipeline.failures import read_failure
 from source_amplitude.pipeline.gzip_lines import ArchiveError
 from source_amplitude.pipeline.hours import HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
@@ -244,7 +245,7 @@ class BucketRead:
                 failure_type=FailureType.transient_error,
             ) from None
         except NotEnoughDisk as error:
-            raise ConfigError(f"Not enough temporary disk to download {location}: {error}. Free disk space.") from None
+            raise read_failure(error, what=f"the download of {location}") from None
         if downloaded.obj.uri != key:
             downloaded.discard()
             raise AssertionError(f"{self._stream}: expected {key}, got {downloaded.obj.uri}")
@@ -262,12 +263,7 @@ class BucketRead:
                 where = f"{self._source.location(obj.uri)} (upload hour {export_hour(hour)})"
                 warn_repaired(self._logger, self._stream, where, self._conversion.take_repairs())
         except (ArchiveError, ValueError) as error:
-            raise AirbyteTracedException(
-                message=f"{self._source.location(obj.uri)} (upload hour {export_hour(hour)}) cannot be read: "
-                f"{error}. Nothing from this object on was saved: the next sync starts with it again. If the object "
-                "stays damaged, ask Amplitude to export that hour again (a backfill), or move start_date past it.",
-                failure_type=FailureType.system_error,
-            ) from error
+            raise read_failure(error, part=self._source.location(obj.uri), hour=export_hour(hour)) from error
         self._logger.info(
             f"{self._stream}: {self._source.location(obj.uri)}: {obj.size / 1e6:.1f} MB, {records} records; "
             f"download {downloaded.seconds:.1f} s, read {time.monotonic() - started:.1f} s"

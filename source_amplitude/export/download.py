@@ -16,9 +16,9 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_amplitude.config import ConfigError
 from source_amplitude.export.archive import ArchiveError, Members, archive_members, save_response, validate_archive
 from source_amplitude.export.windows import Download
+from source_amplitude.pipeline.failures import read_failure
 from source_amplitude.pipeline.hours import UnexpectedMemberName, export_hour, parse_export_hour
 from source_amplitude.pipeline.prefetch import Scope
 from source_amplitude.pipeline.progress import WaitReporter
@@ -86,9 +86,8 @@ class WindowDownloader:
                 ) from error
             except NotEnoughDisk as error:
                 remove_quietly(directory)
-                raise ConfigError(
-                    f"Not enough temporary disk for the events export: {error}. Free disk space or set "
-                    "request_time_range to fewer hours."
+                raise read_failure(
+                    error, what=f"the export of upload hours {params['start']}..{params['end']}"
                 ) from error
             except BaseException:
                 remove_quietly(directory)

@@ -28,6 +28,7 @@ from source_amplitude.export.download import WindowDownloader
 from source_amplitude.export.windows import ExportWindows, Window
 from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.convert_pool import ConvertPool
+from source_amplitude.pipeline.failures import read_failure
 from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.reads import report_hour, stopped_message, warn_repaired
@@ -169,11 +170,7 @@ class ExportRead:
                 self._logger, self._stream, f"upload hour {export_hour(hour)}", window.conversion.take_repairs()
             )
         except (ArchiveError, ValueError) as error:
-            raise AirbyteTracedException(
-                message=f"The export of upload hour {export_hour(hour)} could not be read ({error}). Nothing after "
-                "the previous hour was saved; the next attempt resumes at this hour.",
-                failure_type=FailureType.transient_error,
-            ) from error
+            raise read_failure(error, part="Amplitude's export", hour=export_hour(hour)) from error
 
     def _open_window(self, first: datetime) -> None:
         self._close_window()

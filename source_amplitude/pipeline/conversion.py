@@ -12,10 +12,10 @@ from typing import Optional, Union
 
 from airbyte_cdk.sources.streams.core import StreamData
 
-from source_amplitude.config import ConfigError
 from source_amplitude.parsers.events import parse_lines, record_batch
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
+from source_amplitude.pipeline.failures import read_failure
 from source_amplitude.pipeline.members import Member, MemberReader
 from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk
 from source_amplitude.record_batch import RecordBatch
@@ -54,10 +54,7 @@ class Conversion:
             try:
                 yield from self._converted.batches(tag)
             except NotEnoughDisk as error:
-                raise ConfigError(
-                    f"Not enough temporary disk for the converted records: {error}. Free disk space or set "
-                    "request_time_range to fewer hours."
-                ) from error
+                raise read_failure(error, what="the converted records") from error
         elif self._emit_batches:
             for lines in self._reader.lines(tag):
                 payload, count = record_batch(lines, self._stream, self._emitted_at, self._repairs)
