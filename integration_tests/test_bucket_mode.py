@@ -431,7 +431,7 @@ def test_an_hour_written_days_late_is_read_once_with_a_warning_naming_it(
     line = timeline(object_store, data)
     late_hour = FIRST + timedelta(hours=4)
     written = late_hour + timedelta(hours=1) + late_by
-    syncs = [FIRST + timedelta(hours=h, minutes=20) for h in range(2, 24 * 7, 6)]
+    syncs = [FIRST + timedelta(hours=h, minutes=20) for h in range(2, 24 * 7, 12)]
     for now in syncs:
         line.publish_on_time(now, skip=frozenset({late_hour}))
         if late_hour not in line.published and written <= now:
@@ -512,14 +512,14 @@ def test_an_object_rewritten_with_more_rows_days_later_is_read_again(object_stor
 
 
 def test_a_sync_with_nothing_new_reads_nothing_and_the_state_stays_small(object_store: LocalStore) -> None:
-    data = dataset(hours=48)
+    data = dataset(hours=24)
     line = timeline(object_store, data)
-    for offset in range(2, 24 * 5, 6):
+    for offset in range(2, 24 * 3, 8):
         now = FIRST + timedelta(hours=offset, minutes=20)
         line.publish_on_time(now)
         line.sync(now)
     line.assert_every_event_once()
-    quiet = line.sync(FIRST + timedelta(days=6))
+    quiet = line.sync(FIRST + timedelta(days=4))
     assert records(quiet, "events") == []
     assert line.states["events"]["objects_read"] == {}  # every object is covered by written_before
     assert line.state_sizes[-1] < 400, line.states
