@@ -17,7 +17,8 @@ from source_amplitude.config import AmplitudeConfig, BucketSource, resolve_base_
 from source_amplitude.errors import (
     DEFAULT_POLICY,
     FAIL_AUTH,
-    UNREACHABLE_MESSAGE,
+    UNREACHABLE_ADVICE,
+    UNREACHABLE_MESSAGE_START,
     Outcome,
     Policy,
     network_detail,
@@ -111,8 +112,8 @@ def check_credentials(config: AmplitudeConfig, environ: Mapping[str, str]) -> tu
         outcome, response = probe(config, PROBE_PATH, DEFAULT_POLICY)
     except requests.RequestException as error:
         host = urlsplit(config.base_url).netloc
-        said = UNREACHABLE_MESSAGE.format(host=host, detail=network_detail(error))
-        return False, said.replace(" after retries. Every stream needs it, so the sync stops here.", ".")
+        said = f"{UNREACHABLE_MESSAGE_START}{host} ({network_detail(error)}). {UNREACHABLE_ADVICE.format(host=host)}"
+        return False, said
     if outcome.action is ResponseAction.SUCCESS:
         missing = unreadable_charts(config)
         if missing:

@@ -31,14 +31,16 @@ RATE_LIMIT_MESSAGE = (
 SERVER_ERROR_MESSAGE = (
     "Amplitude answered HTTP {status} to {endpoint} repeatedly; this is on Amplitude's side. Retry the sync later."
 )
-NETWORK_ERROR_MESSAGE = (
-    "Amplitude's answer from {host} was cut off ({detail}) repeatedly, after retries. Retry the sync."
-)
+NETWORK_ERROR_MESSAGE = "Amplitude's answer from {host} was cut off ({detail}), after retries. Retry the sync."
 UNREACHABLE_MESSAGE_START = "Could not reach Amplitude at "
-UNREACHABLE_MESSAGE = (
-    UNREACHABLE_MESSAGE_START + "{host} ({detail}) after retries. Every stream needs it, so the sync stops here. "
+UNREACHABLE_ADVICE = (
     "Check that this machine can open HTTPS connections to {host}: its network and DNS, a proxy (HTTPS_PROXY, "
-    "NO_PROXY), a firewall, and the TLS certificates it trusts; then retry the sync."
+    "NO_PROXY), a firewall, and the TLS certificates it trusts; then retry."
+)
+UNREACHABLE_MESSAGE = (
+    UNREACHABLE_MESSAGE_START
+    + "{host} ({detail}) after retries. Every stream needs it, so the sync stops here. "
+    + UNREACHABLE_ADVICE
 )
 REQUEST_REJECTED_MESSAGE = "Amplitude rejected the request to {endpoint} (HTTP {status}): {detail}"
 NOT_JSON_MESSAGE = (
@@ -225,14 +227,12 @@ class AmplitudeErrorHandler(ErrorHandler):
                 return ErrorResolution(outcome.action)  # a skip is logged by the stream, with its own words
             return ErrorResolution(outcome.action, outcome.failure_type, outcome.text(response))
         if isinstance(response, requests.RequestException):
-            host = urlsplit(response.request.url or "").netloc if response.request is not None else "Amplitude"
-            detail = network_detail(response)
+            host = urlsplit(response.request.url or "").netloc if response.request is not None else ""
+            host, detail = host or "Amplitude", network_detail(response)
             message = UNREACHABLE_MESSAGE if unreachable(response) else NETWORK_ERROR_MESSAGE
             RETRY_CAUSE.text = f"{detail} from {host}"
             return ErrorResolution(
-                ResponseAction.RETRY,
-                FailureType.transient_error,
-                message.format(host=host or "Amplitude", detail=detail),
+                ResponseAction.RETRY, FailureType.transient_error, message.format(host=host, detail=detail)
             )
         return ErrorResolution(ResponseAction.FAIL, FailureType.system_error, f"Unexpected error: {response!r}")
 

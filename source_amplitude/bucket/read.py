@@ -178,6 +178,7 @@ class BucketRead:
         """Every object of an upload hour from `start` on, by position. Two objects at one position (one in the
         owner's folder, one directly under the prefix) are one file written twice: the later one wins."""
         wanted: list[BucketObject] = []
+        hours: set[datetime] = set()
         not_amplitude: list[str] = []
         before_start = 0
         for prefix, start_after in self._layout.listing_prefixes(start.date()):
@@ -193,7 +194,7 @@ class BucketRead:
                     before_start += 1
                 else:
                     wanted.append(obj)
-        hours = {found[0] for obj in wanted if (found := self._layout.hour_and_partition(obj.uri))}
+                    hours.add(found[0])
         listing = {
             (hour, partition): (_listed(hour, partition, obj), obj)
             for hour, partitions in by_hour(self._layout, wanted, hours).items()

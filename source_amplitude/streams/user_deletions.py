@@ -65,7 +65,7 @@ class UserDeletions(AmplitudeStream):
 
     def slice_read(self, stream_slice: Mapping[str, Any], whole: bool) -> None:
         """A range Amplitude refused was not listed: `synced_on` moves only when every range of the sync was."""
-        if stream_slice["last"] and whole and not self.skipped_answers:
+        if stream_slice["last"] and not self.skipped_answers:  # `whole` for every slice of the sync
             self._deletions = self._deletions.synced(self._now.date())
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
