@@ -81,6 +81,7 @@ def test_workers_print_what_the_in_process_path_prints_in_order(tmp_path: Path, 
         (gzip.compress(b'{"uuid": "a"}\n[1, 2]\n'), ValueError, "not a JSON object"),
         (gzip.compress(b'{"uuid": "a"}\n{oops\n'), ValueError, None),
     ],
+    ids=["not-gzip", "not-an-object", "not-json"],  # stable: gzip bytes hold the time, and xdist's workers must agree
 )
 def test_a_broken_member_raises_what_the_in_process_path_raises(
     tmp_path: Path, pool: ConvertPool, payload: bytes, error: type[Exception], fragment: str | None
