@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +111,23 @@ def test_a_job_blocked_where_it_cannot_check_is_left_within_the_close_wait() -> 
     release.set()
 
 
+class _Pending:
+    """Items still to come; unlike a generator, it has more to give after it ran dry once."""
+
+    def __init__(self, todo: deque[Any]) -> None:
+        self._todo = todo
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        if not self._todo:
+            raise StopIteration
+        return self._todo.popleft()
+
+
 def test_items_added_after_the_first_ran_dry_are_fetched_too() -> None:
-    """Bucket mode adds each day's objects after the previous day's were handed out."""
-    from collections import deque
-
-    from source_amplitude.bucket.downloads import _Pending
-
+    """The items are asked again each time: an iterator that ran dry may have more later."""
     todo: deque[Any] = deque([1, 2])
     prefetch = Prefetch(_Pending(todo), lambda item, scope: item, lambda: 3, "test")
     assert [prefetch.next(), prefetch.next(), prefetch.next()] == [1, 2, None]

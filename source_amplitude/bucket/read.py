@@ -1,7 +1,7 @@
-"""One bucket read of events or merged_ids, from listing to last checkpoint: it owns the object downloads (ahead, in
-listed order: bucket/downloads.py), the conversion of events objects (pipeline/conversion.py), the bucket state
-(pipeline/state.py) and everything they hold on disk and in processes; close() releases all of it, whatever stopped
-the read. streams/bucket_files.py only declares the streams and hands each slice here.
+"""One bucket read of events or merged_ids, from listing to last checkpoint: the plug of the read skeleton
+(pipeline/raw_read.py, which owns the downloads ahead, the conversion, the disk and the failures) that says what to
+fetch (the listed objects the bucket state, pipeline/state.py, has not read: bucket/downloads.py fetches one) and
+what each object does to the state. streams/bucket_files.py only declares the streams and hands each slice here.
 
 Exactly once by object, however late it is written. A sync lists every object from start_date's day on, and reads,
 in upload-hour and partition order, each one the state does not cover (pipeline/state.py, BucketState: by write
@@ -12,37 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.streams.core import StreamData
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-from source_amplitude.bucket.downloads import CutOff, Downloaded, ObjectDownloads
+from source_amplitude.bucket.downloads import Downloaded, ObjectDownload
 from source_amplitude.bucket.layout import BucketObject, FileLayout, by_hour
 from source_amplitude.bucket.messages import store_failure
 from source_amplitude.bucket.store import ObjectStore, StoreError
 from source_amplitude.config import BucketSource
 from source_amplitude.http import JitteredBackoff
-from source_amplitude.pipeline.conversion import Conversion
-from source_amplitude.pipeline.convert_pool import ConvertPool
-from source_amplitude.pipeline.failures import read_failure
-from source_amplitude.pipeline.gzip_lines import ArchiveError
 from source_amplitude.pipeline.hours import HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
-from source_amplitude.pipeline.reads import stopped_message, warn_repaired
-from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_stale_work_dirs
+from source_amplitude.pipeline.raw_read import Item, ParseFile, Part, RawRead, Tally
+from source_amplitude.pipeline.reads import warn_repaired
 from source_amplitude.pipeline.state import BucketState, Listed, Position
-from source_amplitude.record_batch import RecordBatch
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
-
-Item = Union[StreamData, RecordBatch]
-# How a stream's object becomes records; None: raw events, through the conversion pipeline.
-ParseObject = Optional[Callable[[Path], Iterator[StreamData]]]
-
 
 # The one line a late object gets (docs/amplitude.md quotes it).
 LATE_OBJECT_MESSAGE = (
@@ -81,7 +66,7 @@ class BucketRead:
         store: ObjectStore,
         now: datetime,
         emit_batches: bool,
-        parse: ParseObject,
+        parse: ParseFile,
         logger: logging.Logger,
     ) -> None:
         self.state = BucketState()
@@ -91,23 +76,16 @@ class BucketRead:
         self._source = source
         self._store = store
         self._now = now
-        self._emit_batches = emit_batches
-        self._parse = parse
         self._logger = logger
-        self._disk = DiskBudget()  # one per read: downloads and converted files
-        self._pool = ConvertPool()
-        self._downloads: Optional[ObjectDownloads] = None
-        self._conversion: Optional[Conversion] = None
-        self._queued: set[str] = set()  # objects handed to the workers, not read yet
-        self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
+        self._raw: RawRead[BucketObject, Downloaded] = RawRead(stream, emit_batches, parse)
         self._listed: list[tuple[Listed, BucketObject]] = []  # this sync's listing, for the end of its sweep
+        self._planned: dict[str, Listed] = {}  # the objects to read, by key
         self._last_hour = now
 
     def slices(self, start: datetime, last_hour: datetime) -> Iterator[Mapping[str, Any]]:
         self.state = self.state.without_before(start)
         self._last_hour = last_hour
-        remove_stale_work_dirs()  # left by a killed run of this connector
-        self._doing = f"listing {self._source.location()}"
+        self._raw.doing = f"listing {self._source.location()}"
         listing = self._listing(start)
         self._listed = list(listing.values())
         if not listing:
@@ -115,9 +93,10 @@ class BucketRead:
         self.state = self.state.sweeping(max(listed.written_at for listed, _ in listing.values()), self._now)
         in_order = sorted(listing.values(), key=_position)
         plan = [(listed, obj) for listed, obj in in_order if not self.state.has_read(listed)]
+        self._planned = {obj.uri: listed for listed, obj in plan}
         self._say_plan(plan)
-        self._downloads = ObjectDownloads(self._store, self._logger, download_backoff, self._disk)
-        self._downloads.add(obj for _, obj in plan)
+        downloads = ObjectDownload(self._store, self._logger, download_backoff, self._raw.disk)
+        self._raw.start(iter([obj for _, obj in plan]), downloads.download, downloads.limit, "bucket-download")
         try:
             for index, (listed, obj) in enumerate(plan):
                 following = plan[index + 1][0] if index + 1 < len(plan) else None
@@ -132,7 +111,7 @@ class BucketRead:
                 yield {"ends_sweep": True}
         finally:
             self.close()
-            self._doing = None
+            self._raw.doing = None
 
     def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterator[Item]:
         """The slice's object's records, then its checkpoint in `state` (and the hour's and the sweep's, if the
@@ -141,17 +120,17 @@ class BucketRead:
             if "object" in stream_slice:
                 hour = parse_export_hour(stream_slice["hour"])
                 location = self._source.location(stream_slice["object"])
-                self._doing = f"downloading {location}"
+                self._raw.doing = f"downloading {location}"
                 downloaded = self._next_download(stream_slice["object"])
-                self._doing = f"reading {location}"
+                self._raw.doing = f"reading {location}"
                 try:
                     yield from self._read_object(downloaded, hour)
                 finally:
-                    downloaded.discard()
+                    self._raw.discard(downloaded)
                 self.state = self.state.after_object(_listed(hour, stream_slice["partition"], downloaded.obj))
                 if stream_slice["ends_hour"]:
                     self.state = self.state.after_hour(hour, self._last_hour)
-                self._doing = f"listing or reading after upload hour {export_hour(hour)}"
+                self._raw.doing = f"listing or reading after upload hour {export_hour(hour)}"
         except BaseException:
             self.close()
             raise
@@ -160,19 +139,10 @@ class BucketRead:
 
     def stop(self) -> Optional[str]:
         """Close everything (an interrupted sync); says what the read was doing, or None if idle."""
-        doing, self._doing = self._doing, None
-        self.close()
-        return stopped_message(self._stream, doing, self.state.cursor, " and the objects read in its state")
+        return self._raw.stop(self.state.cursor, " and the objects read in its state")
 
     def close(self) -> None:
-        if self._conversion:
-            self._conversion.close()
-        self._conversion = None
-        self._queued.clear()
-        self._pool.close()
-        if self._downloads:
-            self._downloads.close()
-        self._downloads = None
+        self._raw.close()
 
     def _listing(self, start: datetime) -> dict[Position, tuple[Listed, BucketObject]]:
         """Every object of an upload hour from `start` on, by position. Two objects at one position (one in the
@@ -233,52 +203,30 @@ class BucketRead:
             self._logger.warning(late_object_message(self._stream, self._source.location(obj.uri), listed))
 
     def _next_download(self, key: str) -> Downloaded:
-        assert self._downloads is not None
         location = self._source.location(key)
         try:
-            downloaded = self._downloads.next()
+            downloaded = self._raw.next(what=f"the download of {location}")
         except StoreError as error:
             raise store_failure(self._source, error) from None
-        except CutOff as error:
-            raise AirbyteTracedException(
-                message=f"{location} kept arriving cut off ({error}) after retries. Nothing from it on was saved; "
-                "retry the sync later.",
-                failure_type=FailureType.transient_error,
-            ) from None
-        except NotEnoughDisk as error:
-            raise read_failure(error, what=f"the download of {location}") from None
         if downloaded.obj.uri != key:
-            downloaded.discard()
             raise AssertionError(f"{self._stream}: expected {key}, got {downloaded.obj.uri}")
         return downloaded
 
     def _read_object(self, downloaded: Downloaded, hour: datetime) -> Iterator[Item]:
         obj = downloaded.obj
+        where = self._source.location(obj.uri)
         started = time.monotonic()
-        records = 0
-        try:
-            for item in self._records(downloaded):
-                records += item.count if isinstance(item, RecordBatch) else 1
-                yield item
-            if self._conversion is not None:
-                where = f"{self._source.location(obj.uri)} (upload hour {export_hour(hour)})"
-                warn_repaired(self._logger, self._stream, where, self._conversion.take_repairs())
-        except (ArchiveError, ValueError) as error:
-            raise read_failure(error, part=self._source.location(obj.uri), hour=export_hour(hour)) from error
+        tally = Tally()
+        # in the order they are read: this object, then those after it already on disk
+        self._raw.convert(self._part(ready) for ready in [downloaded, *self._raw.ahead()])
+        yield from self._raw.records(self._part(downloaded), tally)
+        warn_repaired(self._logger, self._stream, f"{where} (upload hour {export_hour(hour)})", tally.repairs)
         self._logger.info(
-            f"{self._stream}: {self._source.location(obj.uri)}: {obj.size / 1e6:.1f} MB, {records} records; "
+            f"{self._stream}: {where}: {obj.size / 1e6:.1f} MB, {tally.records} records; "
             f"download {downloaded.seconds:.1f} s, read {time.monotonic() - started:.1f} s"
         )
 
-    def _records(self, downloaded: Downloaded) -> Iterable[Item]:
-        if self._parse is not None:
-            return self._parse(downloaded.path)
-        if self._conversion is None:
-            self._conversion = Conversion(self._stream, self._emit_batches, self._pool, self._disk)
-        ahead = self._downloads.done_ahead() if self._downloads else []
-        for ready in [downloaded, *ahead]:  # converted ahead, on the workers
-            if ready.obj.uri not in self._queued:
-                self._queued.add(ready.obj.uri)
-                self._conversion.add(ready.obj.uri, Member(ready.path), ready.path.parent / "records")
-        self._queued.discard(downloaded.obj.uri)
-        return self._conversion.records(downloaded.obj.uri)
+    def _part(self, downloaded: Downloaded) -> Part:
+        listed = self._planned[downloaded.obj.uri]
+        where = self._source.location(downloaded.obj.uri)
+        return Part(listed.hour, listed.partition, Member(downloaded.path), downloaded.obj.uri, where)

@@ -1,7 +1,8 @@
 """One Export API request for a window of upload hours, to disk and checked: the answer streams to a file (its
 Content-Length reserved against the read's disk budget, the read's cancel flag checked on every chunk), the zip is
-validated and its members listed by upload hour. Broken downloads are retried here; a 400/504 raises the CDK's
-RequestWindowSplitRequiredException for export/windows.py to split the window."""
+validated and its members listed by upload hour. Broken downloads are retried here (then BrokenDownload); a 400/504
+raises the CDK's RequestWindowSplitRequiredException for export/windows.py to split the window. What is raised here
+becomes the sync's failure in pipeline/raw_read.py (pipeline/failures.py says how); the directory is the read's."""
 
 from __future__ import annotations
 
@@ -12,17 +13,15 @@ from datetime import datetime
 from pathlib import Path
 
 import requests
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.export.archive import ArchiveError, Members, archive_members, save_response, validate_archive
 from source_amplitude.export.windows import Download
-from source_amplitude.pipeline.failures import read_failure
-from source_amplitude.pipeline.hours import UnexpectedMemberName, export_hour, parse_export_hour
+from source_amplitude.pipeline.failures import BrokenDownload
+from source_amplitude.pipeline.hours import export_hour, parse_export_hour
 from source_amplitude.pipeline.prefetch import Scope
 from source_amplitude.pipeline.progress import WaitReporter
-from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_quietly
+from source_amplitude.pipeline.scratch import DiskBudget
 
 BROKEN_DOWNLOAD_ERRORS = (ArchiveError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
 
@@ -45,8 +44,7 @@ class WindowDownloader:
         self._logger = logger
 
     def __call__(self, first: datetime, last: datetime, directory: Path, scope: Scope) -> Download:
-        """One export request, to disk, checked; runs on a fetcher thread. Broken downloads are retried here; a
-        400/504 raises RequestWindowSplitRequiredException for the fetcher to split the window."""
+        """One export request, to disk, checked; runs on a download thread."""
         params = {"start": export_hour(first), "end": export_hour(last)}
         backoff, max_retries = self._backoff, self._max_retries
         for attempt in range(1, max_retries + 2):
@@ -64,34 +62,12 @@ class WindowDownloader:
             except BROKEN_DOWNLOAD_ERRORS as error:
                 archive.unlink(missing_ok=True)
                 if attempt > max_retries:
-                    raise AirbyteTracedException(
-                        message=f"Amplitude's export of upload hours {params['start']}..{params['end']} kept arriving "
-                        f"broken ({error}) after {max_retries} retries. Nothing from {params['start']} on was saved; "
-                        "retry the sync later.",
-                        failure_type=FailureType.transient_error,
-                    ) from error
+                    raise BrokenDownload(f"{error}; {max_retries} retries") from error
                 wait = backoff.backoff_time(None, attempt) or 1.0
                 self._logger.warning(
                     f"events: broken download of {params['start']}..{params['end']} ({error}); retry in {wait:.1f} s"
                 )
                 scope.wait(wait)
-
-            except UnexpectedMemberName as error:
-                remove_quietly(directory)
-                raise AirbyteTracedException(
-                    message=f"Amplitude's export of upload hours {params['start']}..{params['end']} cannot be read: "
-                    f"{error}, so the upload hour it holds is unknown. Nothing from {params['start']} on was saved. "
-                    "Amplitude may have changed its export format: please report this with the member name.",
-                    failure_type=FailureType.system_error,
-                ) from error
-            except NotEnoughDisk as error:
-                remove_quietly(directory)
-                raise read_failure(
-                    error, what=f"the export of upload hours {params['start']}..{params['end']}"
-                ) from error
-            except BaseException:
-                remove_quietly(directory)
-                raise
         raise AssertionError("unreachable")
 
     def _members(self, archive: Path, params: Mapping[str, str]) -> Members:

@@ -1,7 +1,8 @@
-"""One Export API read of the events stream, from plan to last checkpoint: it owns the window downloads (ahead, in
-order: export/windows.py), the conversion of each window's members (pipeline/conversion.py), the events state
-(pipeline/state.py) and everything they hold on disk and in processes; close() releases all of it, whatever stopped
-the read. streams/events.py only declares the stream and hands each upload hour here."""
+"""One Export API read of the events stream, from plan to last checkpoint: the plug of the read skeleton
+(pipeline/raw_read.py, which owns the downloads ahead, the conversion, the disk and the failures) that says what to
+fetch (windows of upload hours: export/windows.py), which parts of each answer to read (those the events state,
+pipeline/state.py, has not seen) and what each hour does to the state. streams/events.py only declares the stream
+and hands each upload hour here."""
 
 from __future__ import annotations
 
@@ -23,16 +24,13 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_amplitude.export.archive import ArchiveError, Members
 from source_amplitude.export.download import WindowDownloader
-from source_amplitude.export.windows import ExportWindows, Window
-from source_amplitude.pipeline.conversion import Conversion
-from source_amplitude.pipeline.convert_pool import ConvertPool
-from source_amplitude.pipeline.failures import read_failure
+from source_amplitude.export.windows import Download, ExportWindows, Window
 from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour
 from source_amplitude.pipeline.members import Member
-from source_amplitude.pipeline.reads import report_hour, stopped_message, warn_repaired
-from source_amplitude.pipeline.scratch import DiskBudget, remove_stale_work_dirs
+from source_amplitude.pipeline.raw_read import Part, RawRead, Tally
+from source_amplitude.pipeline.reads import report_hour, warn_repaired
+from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.pipeline.state import ExportState
 from source_amplitude.record_batch import RecordBatch
 
@@ -72,7 +70,6 @@ class ExportRead:
         self.state = ExportState()
         self._stream = stream
         self._now = now
-        self._emit_batches = emit_batches
         self._request_time_range_hours = request_time_range_hours
         self._export_concurrency = export_concurrency
         self._make_downloader = make_downloader
@@ -81,16 +78,14 @@ class ExportRead:
         self._position: dict[datetime, int] = {}
         self._window: Optional[Window] = None
         self._windows: Optional[ExportWindows] = None
-        self._pool = ConvertPool()
-        self._disk = DiskBudget()
+        self._raw: RawRead[tuple[datetime, datetime], Download] = RawRead(stream, emit_batches)
         self._records_so_far = 0
         self._hours_so_far = 0
-        self._doing: Optional[str] = None  # what the read is doing, for an interruption's message
         self._no_data: Optional[NoDataRun] = None  # windows in a row Amplitude answered 404 to, said in one line
 
     def plan(self, start: datetime, last_hour: datetime) -> list[datetime]:
         """The upload hours this sync reads, in order: pending hours first, then every hour after the cursor."""
-        self._doing = "planning the upload hours to read"
+        self._raw.doing = "planning the upload hours to read"
         self.state = self.state.without_pending_before(start)  # a start_date later than the state wins
         self._plan = self.state.hours_to_read(start, last_hour)
         self._position = {hour: index for index, hour in enumerate(self._plan)}
@@ -118,23 +113,23 @@ class ExportRead:
         """The hour's records, then its checkpoint in `state` (and, after a window's last hour, an estimate)."""
         try:
             if not (self._window and self._window.covers(hour)):
-                self._doing = f"waiting for Amplitude's export of upload hour {export_hour(hour)} on"
+                self._raw.doing = f"waiting for Amplitude's export of upload hour {export_hour(hour)} on"
                 self._open_window(hour)
             window = self._window
             assert window is not None
-            self._doing = f"reading upload hour {export_hour(hour)}"
+            self._raw.doing = f"reading upload hour {export_hour(hour)}"
             yield from self._hour_records(window, hour)
         except BaseException:
             self.close()
             raise
-        emitted = window.to_read.get(hour, frozenset())
+        emitted = window.emitted(hour)
         self.state, outcome = self.state.after_hour(hour, emitted, self._now)
         window.pending += outcome.pending
         report_hour(self._logger, self._stream, outcome, emitted, self._now)
         self._hours_so_far += 1
         if hour == window.last:
             yield from self._finish_window(window)
-        self._doing = None if hour == self._plan[-1] else f"between upload hours {export_hour(hour)} and the next"
+        self._raw.doing = None if hour == self._plan[-1] else f"between upload hours {export_hour(hour)} and the next"
 
     def rate_limited(self) -> None:
         """A 429 on an export (on a download thread): fewer requests in flight for the rest of the sync."""
@@ -147,62 +142,49 @@ class ExportRead:
 
     def stop(self) -> Optional[str]:
         """Close everything (an interrupted sync); says what the read was doing, or None if idle."""
-        doing, self._doing = self._doing, None
-        self.close()
-        return stopped_message(self._stream, doing, self.state.cursor)
+        self._say_no_data()
+        self._window = None
+        self._windows = None
+        return self._raw.stop(self.state.cursor)
 
     def close(self) -> None:
         self._say_no_data()
-        self._close_window()
-        if self._windows:
-            self._windows.close()
+        self._window = None
         self._windows = None
-        self._pool.close()
+        self._raw.close()
 
     def _hour_records(self, window: Window, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
-        if window.conversion is None or not window.to_read.get(hour):
-            return
-        try:
-            for item in window.conversion.records(hour):
-                window.records += item.count if isinstance(item, RecordBatch) else 1
-                yield item
-            warn_repaired(
-                self._logger, self._stream, f"upload hour {export_hour(hour)}", window.conversion.take_repairs()
-            )
-        except (ArchiveError, ValueError) as error:
-            raise read_failure(error, part="Amplitude's export", hour=export_hour(hour)) from error
+        tally = Tally()
+        for part in window.parts.get(hour, []):
+            yield from self._raw.records(part, tally)
+        window.records += tally.records
+        warn_repaired(self._logger, self._stream, f"upload hour {export_hour(hour)}", tally.repairs)
 
     def _open_window(self, first: datetime) -> None:
         self._close_window()
         if self._windows is None:
-            remove_stale_work_dirs()  # left by a killed run of this connector
             window_hours = min(self._request_time_range_hours, self.state.window_hours or 10**6)
             self._windows = ExportWindows(
                 self._plan[self._position[first] :],
                 window_hours,
-                self._make_downloader(self._disk),
+                self._make_downloader(self._raw.disk),
                 self._export_concurrency,
                 self._logger,
             )
-        download = self._windows.next_download()
+            self._raw.start(self._windows.windows, self._windows.download, self._windows.limit, "export")
+        download = self._raw.next(what=f"Amplitude's export from upload hour {export_hour(first)}")
+        self._window = Window(download)
         if download.refused is not None:
-            download.discard()
             raise self._refused(download.first, download.refused)
         if download.first != first:
-            download.discard()
             raise AssertionError(f"{self._stream}: expected the export from {first}, got {download.first}")
         if download.split_to and download.split_to != self.state.window_hours:
             self.state = self.state.with_window(download.split_to, since=download.first)
             self._windows.set_window_hours(download.split_to)
-        to_read = self._partitions_to_read(download.members, download.first, download.last)
-        conversion = None
-        if download.archive is not None and download.directory is not None:
-            conversion = Conversion(self._stream, self._emit_batches, self._pool, self._disk)
-            for hour, parts in to_read.items():
-                for n in sorted(parts):
-                    out = download.directory / f"records-{hour:%Y%m%d%H}-{n}"
-                    conversion.add(hour, Member(download.archive, download.members[hour][n]), out)
-        self._window = Window(download, conversion, to_read)
+        self._window.parts = self._parts_to_read(download)
+        # in the order they are read: this window's parts, then those of the next windows already on disk
+        for fetched in [download, *self._raw.ahead()]:
+            self._raw.convert(part for parts in self._parts_to_read(fetched).values() for part in parts)
 
     def _refused(self, hour: datetime, detail: str) -> AirbyteTracedException:
         saved = "nothing was saved yet"
@@ -221,14 +203,21 @@ class ExportRead:
             failure_type=FailureType.config_error,
         )
 
-    def _partitions_to_read(self, members: Members, first: datetime, last: datetime) -> dict[datetime, frozenset[int]]:
-        """For each hour of the window, the partitions in the archive not emitted by an earlier sync."""
-        to_read = {}
-        hour = first
-        while hour <= last:
-            to_read[hour] = frozenset(members.get(hour, {})) - self.state.delivered(hour)
-            hour += HOUR
-        return to_read
+    def _parts_to_read(self, download: Download) -> dict[datetime, list[Part]]:
+        """For each hour of the window, the parts in the archive not emitted by an earlier sync, in order."""
+        parts: dict[datetime, list[Part]] = {}
+        archive = download.archive
+        if archive is None:
+            return parts
+        for hour in sorted(download.members):
+            if download.first <= hour <= download.last:  # export/download.py warns about any other
+                members, delivered = download.members[hour], self.state.delivered(hour)
+                parts[hour] = [
+                    Part(hour, n, Member(archive, members[n]), members[n], "Amplitude's export")
+                    for n in sorted(members)
+                    if n not in delivered
+                ]
+        return parts
 
     def _finish_window(self, window: Window) -> Iterator[AirbyteTraceMessage]:
         read_seconds = time.monotonic() - window.opened
@@ -292,5 +281,5 @@ class ExportRead:
 
     def _close_window(self) -> None:
         if self._window:
-            self._window.close()
+            self._raw.discard(self._window.download)
         self._window = None

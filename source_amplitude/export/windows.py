@@ -1,7 +1,7 @@
-"""The Export API's part of the events pipeline: upload hours grouped into windows, each window one export request
-downloaded ahead of reading (pipeline/prefetch.py), and a window that Amplitude refuses (400: over 4 GB; 504: timed
-out) split in halves, in order, inside the same job. At most `concurrency` windows are alive at once, the one being
-read included, so at most that many are on disk. A 429 lowers the number for the rest of the sync."""
+"""The Export API's plan: upload hours grouped into windows, each window one export request (fetched ahead by the
+read: pipeline/raw_read.py), and a window that Amplitude refuses (400: over 4 GB; 504: timed out) split in halves,
+in order, inside the same job. At most `concurrency` windows are alive at once, the one being read included, so at
+most that many are on disk. A 429 lowers the number for the rest of the sync."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from typing import Optional
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
 from source_amplitude.export.archive import Members
-from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.hours import HOUR
-from source_amplitude.pipeline.prefetch import Prefetch, Scope
-from source_amplitude.pipeline.scratch import remove_quietly
+from source_amplitude.pipeline.prefetch import Scope
+from source_amplitude.pipeline.raw_read import Part
 
 
 @dataclass
@@ -41,10 +40,6 @@ class Download:
     @property
     def hours(self) -> int:
         return int((self.last - self.first) / HOUR) + 1
-
-    def discard(self) -> None:
-        remove_quietly(self.directory)
-        self.directory = None
 
 
 # One request for (first, last) into `directory`, its broken-download retries included (checking `scope` on every
@@ -80,7 +75,8 @@ class WindowPlan:
 
 
 class ExportWindows:
-    """The windows' downloads in hour order, fetched ahead (at most `concurrency` alive)."""
+    """What the read fetches ahead in Export API mode: the windows of the plan (`windows`), each fetched by
+    `download` (on a download thread), at most `limit()` alive."""
 
     def __init__(
         self,
@@ -90,19 +86,18 @@ class ExportWindows:
         concurrency: int,
         logger: logging.Logger,
     ) -> None:
-        self._windows = WindowPlan(plan, window_hours)
+        self.windows = WindowPlan(plan, window_hours)
         self._fetch = fetch
         self._concurrency = concurrency
         self._logger = logger
         self._lock = threading.Lock()
-        self._prefetch: Prefetch[tuple[datetime, datetime], list[Download]] = Prefetch(
-            self._windows, self._download_window, lambda: self._concurrency, "export"
-        )
-        self._ready: deque[Download] = deque()  # the current window's downloads (after a split) not handed out yet
+
+    def limit(self) -> int:
+        return self._concurrency
 
     def set_window_hours(self, window_hours: int) -> None:
         """The size of the windows not requested yet."""
-        self._windows.window_hours = window_hours
+        self.windows.window_hours = window_hours
 
     def lower_concurrency(self) -> Optional[int]:
         """After a 429: one request fewer in flight from now on (not below 1). Returns the new number, if lowered.
@@ -113,24 +108,9 @@ class ExportWindows:
             self._concurrency -= 1
             return self._concurrency
 
-    def next_download(self) -> Download:
-        """The next download in hour order, once it is on disk and checked. The caller has finished with (and
-        discarded) the previous one. Raises what the job met (a failed download...); an hour Amplitude refuses comes
-        as a Download with `refused` set, after every hour before it."""
-        if not self._ready:
-            downloads = self._prefetch.next()
-            if downloads is None:
-                raise LookupError("no upload hour left in the plan")
-            self._ready.extend(downloads)
-        return self._ready.popleft()
-
-    def close(self) -> None:
-        """Cancel the requests in flight (each stops within a chunk) and remove every download of this read."""
-        self._prefetch.close()
-        self._ready.clear()
-
-    def _download_window(self, window: tuple[datetime, datetime], scope: Scope) -> list[Download]:
-        """One window: its request, and its halves in order when Amplitude refuses it."""
+    def download(self, window: tuple[datetime, datetime], scope: Scope) -> list[Download]:
+        """One window: its request, and its halves in order when Amplitude refuses it. An hour Amplitude refuses
+        even alone comes last, as a Download with `refused` set, after every hour before it."""
         ranges: deque[tuple[datetime, datetime, bool]] = deque([(*window, False)])
         downloads = []
         while ranges:
@@ -140,8 +120,7 @@ class ExportWindows:
             try:
                 download = self._fetch(first, last, directory, scope)
             except RequestWindowSplitRequiredException as split:
-                remove_quietly(directory)
-                if first == last:  # the hours before it are handed out first, then this one as refused
+                if first == last:
                     refused = split.error_message or "refused"
                     downloads.append(Download(first, last, None, None, {}, 0, 0.0, refused=refused))
                     return downloads
@@ -152,19 +131,16 @@ class ExportWindows:
                 continue
             if from_split:
                 download.split_to = download.hours
-            if download.archive is None:
-                download.discard()
             downloads.append(download)
         return downloads
 
 
 @dataclass
 class Window:
-    """A download being read, hour by hour."""
+    """A download being read, hour by hour: the parts of each hour not emitted by an earlier sync."""
 
     download: Download
-    conversion: Optional[Conversion]  # None: no data for the window (yet)
-    to_read: dict[datetime, frozenset[int]] = field(default_factory=dict)  # hour -> partitions read from the archive
+    parts: dict[datetime, list[Part]] = field(default_factory=dict)
     opened: float = field(default_factory=time.monotonic)
     records: int = 0
     pending: int = 0  # hours of the window Amplitude had not (fully) published
@@ -180,8 +156,5 @@ class Window:
     def covers(self, hour: datetime) -> bool:
         return self.first <= hour <= self.last
 
-    def close(self) -> None:
-        if self.conversion:
-            self.conversion.close()
-        self.conversion = None
-        self.download.discard()
+    def emitted(self, hour: datetime) -> frozenset[int]:
+        return frozenset(part.partition for part in self.parts.get(hour, []))

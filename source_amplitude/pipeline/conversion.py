@@ -1,7 +1,7 @@
 """One read's gzip members turned into what the events stream emits, strictly in the order they were added, by
 whichever path fits: the conversion workers (RECORD messages in files, printed with sendfile) when the console
 script prints batches and more than one CPU is usable; in-process RECORD batches on one CPU; plain records through
-any other entry point (the CDK's test kit, an embedding program). Both sources of members use it."""
+any other entry point (the CDK's test kit, an embedding program). pipeline/raw_read.py owns one per read."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from airbyte_cdk.sources.streams.core import StreamData
 from source_amplitude.parsers.events import parse_lines, record_batch
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
-from source_amplitude.pipeline.failures import read_failure
 from source_amplitude.pipeline.members import Member, MemberReader
-from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk
+from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.record_batch import RecordBatch
 
 # JSON lines inflate about 8x, and each becomes a RECORD message a little longer: what a member's converted file takes.
@@ -49,12 +48,9 @@ class Conversion:
 
     def records(self, tag: Hashable) -> Iterator[Union[StreamData, RecordBatch]]:
         """What every member added with `tag` gives, in order. Raises ArchiveError or ValueError for a member that
-        cannot be read."""
+        cannot be read, NotEnoughDisk when its converted records do not fit."""
         if self._converted is not None:
-            try:
-                yield from self._converted.batches(tag)
-            except NotEnoughDisk as error:
-                raise read_failure(error, what="the converted records") from error
+            yield from self._converted.batches(tag)
         elif self._emit_batches:
             for lines in self._reader.lines(tag):
                 payload, count = record_batch(lines, self._stream, self._emitted_at, self._repairs)

@@ -104,6 +104,17 @@ class Prefetch(Generic[T, R]):
             ready.append(job.future.result())
         return ready
 
+    def discard(self, directory: Path) -> None:
+        """A job's directory whose result has been used: removed now rather than at close()."""
+        with self._lock:
+            for scope in self._scopes:
+                if directory in scope.directories:
+                    scope.directories.remove(directory)
+                    remove_quietly(directory)
+                    if not scope.directories:  # its job is done (its result was handed out): nothing more to own
+                        self._scopes.remove(scope)
+                    return
+
     def close(self) -> None:
         """Cancel every job, wait briefly for them to notice, remove every directory they made."""
         self._cancelled.set()
@@ -117,7 +128,7 @@ class Prefetch(Generic[T, R]):
                     remove_quietly(directory)
 
     def _top_up(self, holding: int) -> None:
-        """`items` is asked again each time: an iterator with nothing now may have more later (a bucket's next day)."""
+        """`items` is asked again each time: an iterator with nothing now may have more later."""
         while not self._cancelled.is_set() and len(self._jobs) + holding < self._limit():
             item = next(self._items, None)
             if item is None:

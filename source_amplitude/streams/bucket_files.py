@@ -13,12 +13,13 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.bucket.layout import FileLayout, events_layout, merged_ids_layout
-from source_amplitude.bucket.read import BucketRead, ParseObject
+from source_amplitude.bucket.read import BucketRead
 from source_amplitude.bucket.store import ObjectStore
 from source_amplitude.config import AmplitudeConfig, BucketSource
 from source_amplitude.parsers.merged_ids import merged_id_record
 from source_amplitude.pipeline.hours import HOUR, floor_hour
 from source_amplitude.pipeline.members import Member
+from source_amplitude.pipeline.raw_read import ParseFile
 from source_amplitude.pipeline.reads import cursor_in_future, load_state
 from source_amplitude.pipeline.state import parse_bucket_state
 from source_amplitude.record_batch import RecordBatch
@@ -38,7 +39,7 @@ class BucketFileStream(Stream):
         now: datetime,
         layout: FileLayout,
         emit_batches: bool = False,
-        parse: ParseObject = None,
+        parse: ParseFile = None,
     ) -> None:
         super().__init__()
         self._config = config
