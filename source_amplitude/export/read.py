@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import orjson
 from airbyte_cdk.models import (
@@ -26,7 +26,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.export.download import WindowDownloader
 from source_amplitude.export.windows import Download, ExportWindows, Window
-from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour
+from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Part, RawRead, Tally
 from source_amplitude.pipeline.reads import report_hour, warn_repaired
@@ -82,6 +82,14 @@ class ExportRead:
         self._records_so_far = 0
         self._hours_so_far = 0
         self._no_data: Optional[NoDataRun] = None  # windows in a row Amplitude answered 404 to, said in one line
+
+    def slices(self, start: datetime, last_hour: datetime) -> Iterator[Mapping[str, Any]]:
+        """One slice per upload hour, so STATE follows every hour."""
+        for hour in self.plan(start, last_hour):
+            yield {"hour": export_hour(hour)}
+
+    def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterator[Item]:
+        yield from self.read_hour(parse_export_hour(stream_slice["hour"]))
 
     def plan(self, start: datetime, last_hour: datetime) -> list[datetime]:
         """The upload hours this sync reads, in order: pending hours first, then every hour after the cursor."""

@@ -3,12 +3,11 @@ downloads ahead, conversion, exactly-once by object) is bucket/read.py; these cl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Union
 
-from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.core import StreamData
 
@@ -20,16 +19,16 @@ from source_amplitude.parsers.merged_ids import merged_id_record
 from source_amplitude.pipeline.hours import HOUR, floor_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import ParseFile
-from source_amplitude.pipeline.reads import cursor_in_future, load_state
 from source_amplitude.pipeline.state import parse_bucket_state
-from source_amplitude.record_batch import RecordBatch
+from source_amplitude.streams.raw_events import RawEventsStream
 
 
-class BucketFileStream(Stream):
+class BucketFileStream(RawEventsStream, Stream):  # type: ignore[misc]  # read_records may yield RecordBatch
     """An incremental stream over one owner's hourly files (FileLayout)."""
 
     cursor_field: Union[str, list[str]] = "server_upload_time"
     source_defined_cursor = True
+    _parse_state = staticmethod(parse_bucket_state)
 
     def __init__(
         self,
@@ -48,38 +47,8 @@ class BucketFileStream(Stream):
             self.name, self.primary_key, layout, source, store, now, emit_batches, parse, self.logger
         )
 
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return self._read.state.as_dict()
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        self._read.state = load_state(self.name, parse_bucket_state, value)
-
-    def stream_slices(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[list[str]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Optional[Mapping[str, Any]]]:
-        if cursor_in_future(self.logger, self.name, self._read.state.cursor, self._now):
-            return
-        last_hour = floor_hour(self._now) - HOUR  # files land minutes after their hour; late ones are listed again
-        yield from self._read.slices(floor_hour(self._config.start_date), last_hour)
-
-    def read_records(  # type: ignore[override]  # it may also yield RecordBatch: see record_batch.py
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[list[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Union[StreamData, RecordBatch]]:
-        assert stream_slice is not None
-        yield from self._read.read_slice(stream_slice)
-
-    def stop_reading(self) -> Optional[str]:
-        """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
-        return self._read.stop()
+    def last_hour(self) -> datetime:
+        return floor_hour(self._now) - HOUR  # files land minutes after their hour; late ones are listed again
 
 
 class BucketEvents(BucketFileStream):

@@ -9,15 +9,14 @@ the window's last hour (or on any failure)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.sources.streams.core import StreamData
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
@@ -26,11 +25,10 @@ from source_amplitude.errors import DEFAULT_POLICY, AmplitudeErrorHandler, Outco
 from source_amplitude.export.download import WindowDownloader
 from source_amplitude.export.read import ExportRead
 from source_amplitude.http import AmplitudeStream
-from source_amplitude.pipeline.hours import export_hour, floor_hour, last_complete_hour, parse_export_hour
-from source_amplitude.pipeline.reads import cursor_in_future, load_state
+from source_amplitude.pipeline.hours import last_complete_hour
 from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.pipeline.state import parse_export_state
-from source_amplitude.record_batch import RecordBatch
+from source_amplitude.streams.raw_events import RawEventsStream
 
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
 ONE_HOUR_TIMED_OUT = Outcome(
@@ -57,7 +55,7 @@ class ExportPolicy(Policy):
         return outcome
 
 
-class Events(AmplitudeStream):
+class Events(RawEventsStream, AmplitudeStream):  # type: ignore[misc]  # read_records may yield RecordBatch
     name = "events"
     primary_key = "uuid"
     cursor_field = "server_upload_time"
@@ -67,6 +65,8 @@ class Events(AmplitudeStream):
         {404: skip(), 400: SPLIT, 504: SPLIT}, json_body=False
     )
     stream_body = True  # archives go to disk as they arrive, never into memory
+    _read: ExportRead
+    _parse_state = staticmethod(parse_export_state)
 
     def __init__(self, config: AmplitudeConfig, now: datetime, emit_batches: bool = False) -> None:
         self._now = now
@@ -81,44 +81,14 @@ class Events(AmplitudeStream):
         )
         super().__init__(config)  # it asks for the error handler, which needs the read
 
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return self._read.state.as_dict()
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        self._read.state = load_state(self.name, parse_export_state, value)
-
     def path(self, **_: Any) -> str:
         return "2/export"
 
     def query_params(self, stream_slice: Mapping[str, Any]) -> Mapping[str, str]:
         return {"start": stream_slice["start"], "end": stream_slice["end"]}
 
-    def stream_slices(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[list[str]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Optional[Mapping[str, Any]]]:
-        if cursor_in_future(self.logger, self.name, self._read.state.cursor, self._now):
-            return
-        for hour in self._read.plan(floor_hour(self._config.start_date), last_complete_hour(self._now)):
-            yield {"hour": export_hour(hour)}
-
-    def read_records(  # type: ignore[override]  # it may also yield RecordBatch: see record_batch.py
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[list[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Union[StreamData, RecordBatch]]:
-        assert stream_slice is not None
-        yield from self._read.read_hour(parse_export_hour(stream_slice["hour"]))
-
-    def stop_reading(self) -> Optional[str]:
-        """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
-        return self._read.stop()
+    def last_hour(self) -> datetime:
+        return last_complete_hour(self._now)
 
     def get_error_handler(self) -> ErrorHandler:
         return AmplitudeErrorHandler(self.logger, self.error_policy(), on_rate_limited=self._read.rate_limited)

@@ -1,0 +1,78 @@
+"""What every stream of raw-event files declares the same way, whichever source reads them (export/read.py,
+bucket/read.py): its state is its read's, a slice is what its read plans, and an interrupted sync asks the read
+what it was doing. The classes that use it (streams/events.py, streams/bucket_files.py) say only where the files
+come from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from datetime import datetime
+from typing import Any, Callable, Optional, Protocol, Union
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams.core import StreamData
+
+from source_amplitude.config import AmplitudeConfig
+from source_amplitude.pipeline.hours import floor_hour
+from source_amplitude.pipeline.reads import cursor_in_future, load_state
+from source_amplitude.record_batch import RecordBatch
+
+
+class FilesRead(Protocol):
+    """A read of raw-event files: its state, its slices and each slice's records."""
+
+    state: Any
+
+    def slices(self, start: datetime, last_hour: datetime) -> Iterator[Mapping[str, Any]]: ...
+
+    def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterator[Any]: ...
+
+    def stop(self) -> Optional[str]: ...
+
+
+class RawEventsStream:
+    """Mixed into a CDK stream; `_read`, `_config`, `_now` and `_parse_state` are set by the class."""
+
+    name: str
+    logger: Any
+    _read: FilesRead
+    _config: AmplitudeConfig
+    _now: datetime
+    _parse_state: Callable[[Any], Any]  # a staticmethod: the state's parser (pipeline/state.py)
+
+    def last_hour(self) -> datetime:
+        """The newest upload hour this sync may read."""
+        raise NotImplementedError
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        as_dict: dict[str, Any] = self._read.state.as_dict()
+        return as_dict
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._read.state = load_state(self.name, self._parse_state, value)
+
+    def stream_slices(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[list[str]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Optional[Mapping[str, Any]]]:
+        if cursor_in_future(self.logger, self.name, self._read.state.cursor, self._now):
+            return
+        yield from self._read.slices(floor_hour(self._config.start_date), self.last_hour())
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[list[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Union[StreamData, RecordBatch]]:
+        assert stream_slice is not None
+        yield from self._read.read_slice(stream_slice)
+
+    def stop_reading(self) -> Optional[str]:
+        """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
+        return self._read.stop()
