@@ -4,7 +4,7 @@
     .venv/bin/python bench/bucket_listing_benchmark.py --years 4
 
 Bucket mode lists every export file from start_date's day on at each sync (a file can be written days late, or as a
-backfill of history, so a listing by upload hour alone cannot see it; pipeline/state.py). This script starts moto's
+backfill of history, so a listing by upload hour alone cannot see it; state/events.py). This script starts moto's
 S3 server (a process on 127.0.0.1), writes the files of `--years` years (tiny gzip objects named as Amplitude's S3
 export names them), and runs this connector's `read` of events through a counting proxy, with a state in which every
 file was read, for two start_dates: the default (30 days ago) and the first day of the bucket. It prints the listing

@@ -17,7 +17,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from fake_amplitude import Dataset, FakeAmplitude
-from fake_amplitude.bucket_export import ORG_ID, BucketLayout, write_hour, write_merged_ids
+from fake_amplitude.bucket_export import ORG_ID, BucketLayout, hour_partitions, write_hour, write_merged_ids
 from fake_amplitude.object_stores import LocalStore
 from source_amplitude import SourceAmplitude
 from test_support.connector_process import (
@@ -176,6 +176,56 @@ def test_both_modes_give_the_same_events_field_for_field(
         from_export = records(sync(config, now, {}), "events")
     assert len(from_bucket) == len(from_export) == 90
     assert sorted(from_bucket, key=lambda r: r["uuid"]) == sorted(from_export, key=lambda r: r["uuid"])
+
+
+def hour_uuids(data: Dataset, *hours: datetime) -> Counter[str]:
+    return Counter(event["uuid"] for hour in hours for rows in hour_partitions(data, hour) for event in rows)
+
+
+def test_switching_modes_carries_whole_hours_so_bucket_files_numbered_from_1_lose_nothing(
+    object_store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Amplitude's bucket files may be numbered from #1 while the Export API's members start at #0, so a partition
+    number means nothing in the other mode: a state crosses at whole hours. Each way, a partly read hour is read
+    whole, nothing is lost, and only that hour's rows come twice (they dedupe on uuid)."""
+    data = dataset(hours=4)
+    hours = list(data.upload_hours())
+    numbered_from_1 = BucketLayout(first_partition=1)
+    now = FIRST + timedelta(hours=12)
+
+    # Export API -> bucket: the Export API had emitted its members #0 and #1 of the second hour (waiting for #2).
+    export_state = {
+        "server_upload_time": f"{hours[2]:%Y%m%dT%H}",
+        "state_version": 2,
+        "pending_hours": {f"{hours[1]:%Y%m%dT%H}": [0, 1]},
+    }
+    bucket = Bucket(object_store, data, numbered_from_1)
+    for hour in hours:
+        bucket.publish(hour, written_at=hour + timedelta(hours=1))
+    emitted = Counter(
+        record["uuid"] for record in records(sync(bucket.config(), now, {"events": export_state}), "events")
+    )
+    assert emitted == hour_uuids(data, hours[1], hours[3])  # the pending hour whole (files #1..#3), then the new one
+
+    # Bucket -> Export API: a bucket sync read the third hour's file #1 alone (Amplitude had written no other yet).
+    bucket = Bucket(object_store, data, numbered_from_1)
+    for hour in hours[:2]:
+        bucket.publish(hour, written_at=hour + timedelta(hours=1))
+    bucket.publish(hours[2], partitions={0}, written_at=hours[2] + timedelta(hours=1))
+    first = sync(bucket.config(), hours[2] + timedelta(hours=2), {})
+    from_bucket = Counter(record["uuid"] for record in records(first, "events"))
+    assert from_bucket == hour_uuids(data, *hours[:2]) + Counter(
+        event["uuid"] for event in next(hour_partitions(data, hours[2]))
+    )
+    with FakeAmplitude(data) as fake:
+        monkeypatch.setenv("AMPLITUDE_BASE_URL", fake.url)
+        config = {**fake.config, "start_date": f"{FIRST:%Y-%m-%dT%H:%M:%SZ}"}
+        second = sync(config, now, latest_states(first, {}))
+    from_export = Counter(record["uuid"] for record in records(second, "events"))
+    assert set(from_bucket) | set(from_export) == set(hour_uuids(data, *hours))  # nothing lost
+    # the hours the bucket state names one by one (written in its last 2 h: Amplitude may still add to them; the
+    # third was read in part) are read whole again, then the new one
+    assert from_export == hour_uuids(data, *hours[1:])
 
 
 def test_check_names_the_bucket_and_what_to_fix(object_store: LocalStore, shared_fake: FakeAmplitude) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from source_amplitude.pipeline.state import LATE_DATA_GRACE_HOURS
+from source_amplitude.state.events import LATE_DATA_GRACE_HOURS
 from test_support.fixtures import last_state
 from test_support.late_data import FIRST, dataset, late_amplitude, report, run_syncs, sync
 

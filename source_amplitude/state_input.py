@@ -16,7 +16,7 @@ from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerialize
 
 from source_amplitude.config import ConfigError
 from source_amplitude.errors import unusable_state_message
-from source_amplitude.pipeline.state import quote
+from source_amplitude.state.protocol import quote
 
 WHOLE_STATE_MESSAGE = (
     "The saved state cannot be used: {detail}. It should be a JSON list of Airbyte state messages (or an object of "

@@ -11,16 +11,16 @@ import pytest
 from source_amplitude.bucket.layout import BucketObject, by_hour, events_layout, merged_ids_layout
 from source_amplitude.config import ConfigError, ExportApi, GcsSource, S3Source, parse_config
 from source_amplitude.parsers.merged_ids import epoch_rfc3339, merged_id_record
-from source_amplitude.pipeline.state import (
+from source_amplitude.state.events import (
     MAX_REMEMBERED_DURING_SWEEP,
     WRITE_VISIBLE_HOURS,
     BucketState,
     ExportState,
     Listed,
-    UnusableState,
     parse_bucket_state,
     parse_export_state,
 )
+from source_amplitude.state.protocol import UnusableState
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
 KEYS = {"api_key": "k" * 32, "secret_key": "s" * 32}
@@ -185,15 +185,15 @@ def test_a_stopped_sweep_resumes_after_the_last_object_it_read() -> None:
 
 
 def test_a_carried_state_holds_until_the_first_sweep_ends() -> None:
-    """An earlier version's (or the Export API mode's) state: every hour up to its cursor was read, except the
-    partitions it lists as still open."""
+    """An earlier version's (or the Export API mode's) state: every hour up to its cursor was read, except the hours
+    it lists as still open, which are read whole (state/events.py: states cross modes at whole hours)."""
     carried = parse_bucket_state(
         {"server_upload_time": "20261120T05", "state_version": 2, "pending_hours": {"20261120T03": [0, 2]}}
     )
     objects = [listed(H + timedelta(hours=n), p, H + timedelta(hours=n + 1)) for n in range(5) for p in range(3)]
     state, read = sync(carried, objects, H + timedelta(hours=8))
     after_cursor = [(H + timedelta(hours=n), p) for n in (3, 4) for p in range(3)]
-    assert [obj.position for obj in read] == [(H, 1), *after_cursor]  # the pending hour's open partition, then new
+    assert [obj.position for obj in read] == [(H, 0), (H, 1), (H, 2), *after_cursor]  # the pending hour whole, then new
     assert sync(state, objects, H + timedelta(hours=9))[1] == []
 
 
@@ -213,9 +213,10 @@ def test_state_round_trips_and_bounds_itself() -> None:
 def test_modes_read_each_others_state() -> None:
     exported = {"server_upload_time": "20261120T05", "state_version": 2, "pending_hours": {"20261120T03": [0, 2]}}
     bucket = parse_bucket_state(exported)
-    assert bucket.cursor == H.replace(hour=5) and bucket.read == {H: {0: "", 2: ""}}
+    assert bucket.cursor == H.replace(hour=5) and bucket.read == {H: {}}  # nothing of it read: read whole
     back = parse_export_state(BucketState(H, {H: {0: "e0", 1: "e1"}}).as_dict())
-    assert back == ExportState(H, {H: frozenset({0, 1})})
+    assert back == ExportState(H, {H: frozenset()})  # pending, nothing delivered: read whole, asked until complete
+    assert parse_export_state(bucket.as_dict()) == ExportState(H.replace(hour=5), {H: frozenset()})
 
 
 @pytest.mark.parametrize(

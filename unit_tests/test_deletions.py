@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from source_amplitude.deletions import DeletionsState, UnusableDeletionsState, parse_deletions_state
+from source_amplitude.state.deletions import DeletionsState, parse_deletions_state
+from source_amplitude.state.protocol import UnusableState
 
 TODAY = date(2026, 6, 16)
 
@@ -72,5 +73,5 @@ def test_the_state_round_trips() -> None:
     ["text", {"synced_on": "yesterday"}, {"open_jobs": "x"}, {"open_jobs": [{"day": "2026-06-01", "ids": [{}]}]}],
 )
 def test_a_state_it_cannot_use_is_refused_saying_what_was_found(value: Any) -> None:
-    with pytest.raises(UnusableDeletionsState):
+    with pytest.raises(UnusableState):
         parse_deletions_state(value)

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from source_amplitude.pipeline.state import (
+from source_amplitude.state.events import (
     LATE_DATA_GRACE_HOURS,
     STATE_VERSION,
     ExportState,
-    UnusableState,
     is_complete,
     missing_partitions,
     parse_export_state,
 )
+from source_amplitude.state.protocol import UnusableState
 from test_support.hours import at
 
 UTC = timezone.utc

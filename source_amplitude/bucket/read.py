@@ -1,10 +1,10 @@
 """One bucket read of events or merged_ids, from listing to last checkpoint: the plug of the read skeleton
 (pipeline/raw_read.py, which owns the downloads ahead, the conversion, the disk and the failures) that says what to
-fetch (the listed objects the bucket state, pipeline/state.py, has not read: bucket/downloads.py fetches one) and
+fetch (the listed objects the bucket state, state/events.py, has not read: bucket/downloads.py fetches one) and
 what each object does to the state. streams/bucket_files.py only declares the streams and hands each slice here.
 
 Exactly once by object, however late it is written. A sync lists every object from start_date's day on, and reads,
-in upload-hour and partition order, each one the state does not cover (pipeline/state.py, BucketState: by write
+in upload-hour and partition order, each one the state does not cover (state/events.py, BucketState: by write
 time, so a file written days late, or a backfill of history, is read whenever it comes). One slice per object, so
 STATE follows every object and a kill re-emits at most the object in progress."""
 
@@ -26,8 +26,8 @@ from source_amplitude.pipeline.hours import HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Item, ParseFile, Part, RawRead, Tally
 from source_amplitude.pipeline.reads import warn_repaired
-from source_amplitude.pipeline.state import BucketState, Listed, Position
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
+from source_amplitude.state.events import BucketState, Listed, Position
 
 # The one line a late object gets (docs/amplitude.md quotes it).
 LATE_OBJECT_MESSAGE = (

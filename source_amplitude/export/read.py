@@ -1,7 +1,7 @@
 """One Export API read of the events stream, from plan to last checkpoint: the plug of the read skeleton
 (pipeline/raw_read.py, which owns the downloads ahead, the conversion, the disk and the failures) that says what to
 fetch (windows of upload hours: export/windows.py), which parts of each answer to read (those the events state,
-pipeline/state.py, has not seen) and what each hour does to the state. streams/events.py only declares the stream
+state/events.py, has not seen) and what each hour does to the state. streams/events.py only declares the stream
 and hands each upload hour here."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Part, RawRead, Tally
 from source_amplitude.pipeline.reads import report_hour, warn_repaired
 from source_amplitude.pipeline.scratch import DiskBudget
-from source_amplitude.pipeline.state import ExportState
 from source_amplitude.record_batch import RecordBatch
+from source_amplitude.state.events import ExportState
 
 WINDOW_REGROW_HOURS = 24
 S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"

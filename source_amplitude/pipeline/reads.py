@@ -1,27 +1,19 @@
-"""What every events-pipeline stream (events in either mode, merged_ids) says and checks the same way: a state it
-cannot use, a cursor later than now, and what an interrupted read was doing."""
+"""What every events-pipeline stream (events in either mode, merged_ids) says and checks the same way: a cursor
+later than now, late and repaired lines, and what an interrupted read was doing."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Optional, TypeVar
+from typing import Optional, TypeVar
 
-from source_amplitude.config import ConfigError
-from source_amplitude.errors import future_state_message, unusable_state_message
+from source_amplitude.errors import future_state_message
 from source_amplitude.pipeline.hours import HOUR, export_hour, floor_hour
-from source_amplitude.pipeline.state import LATE_DATA_GRACE_HOURS, HourOutcome, UnusableState, missing_partitions
+from source_amplitude.state.events import LATE_DATA_GRACE_HOURS, HourOutcome, missing_partitions
 
 S = TypeVar("S")
-
-
-def load_state(stream: str, parse: Callable[[Any], S], value: Any) -> S:
-    try:
-        return parse(value)
-    except UnusableState as error:
-        raise ConfigError(unusable_state_message(stream, str(error))) from error
 
 
 def cursor_in_future(logger: logging.Logger, stream: str, cursor: Optional[datetime], now: datetime) -> bool:

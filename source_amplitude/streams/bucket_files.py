@@ -19,7 +19,8 @@ from source_amplitude.parsers.merged_ids import merged_id_record
 from source_amplitude.pipeline.hours import HOUR, floor_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import ParseFile
-from source_amplitude.pipeline.state import parse_bucket_state
+from source_amplitude.state.events import parse_bucket_state
+from source_amplitude.state.protocol import state_property
 from source_amplitude.streams.raw_events import RawEventsStream
 
 
@@ -28,7 +29,7 @@ class BucketFileStream(RawEventsStream, Stream):  # type: ignore[misc]  # read_r
 
     cursor_field: Union[str, list[str]] = "server_upload_time"
     source_defined_cursor = True
-    _parse_state = staticmethod(parse_bucket_state)
+    state = state_property("_read.state", parse_bucket_state)
 
     def __init__(
         self,

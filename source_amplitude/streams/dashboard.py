@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, ClassVar, Optional
@@ -11,8 +11,8 @@ from typing import Any, ClassVar, Optional
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 
-from source_amplitude.config import AmplitudeConfig, ConfigError
-from source_amplitude.dates import date_slices, parse_state_date
+from source_amplitude.config import AmplitudeConfig
+from source_amplitude.dates import date_slices
 from source_amplitude.errors import (
     DEFAULT_POLICY,
     GROUP_BY_COUNTRY_HINT,
@@ -20,18 +20,18 @@ from source_amplitude.errors import (
     Hint,
     Policy,
     future_state_message,
-    unusable_state_message,
 )
 from source_amplitude.http import AmplitudeStream
 from source_amplitude.parsers.common import Parsed, Record
 from source_amplitude.parsers.dashboard import active_users_records, average_session_length_records
-from source_amplitude.pipeline.state import quote
 from source_amplitude.settings import DASHBOARD_LOOKBACK_DAYS, DASHBOARD_MAX_SLICE_DAYS
+from source_amplitude.state.dashboard import DayState, parse_day_state
+from source_amplitude.state.protocol import state_property
 
 
 class DashboardStream(AmplitudeStream, ABC):
     """Daily figures requested in slices of at most 30 days (start/end are inclusive YYYYMMDD in the project's time
-    zone, docs/amplitude-api-notes.md). State is {"date": "YYYY-MM-DD"}: the last day of the last slice fully read,
+    zone, docs/amplitude-api-notes.md). State (state/dashboard.py) is the last day of the last slice fully read,
     never after `today`. Incremental syncs restart DASHBOARD_LOOKBACK_DAYS before it, because recent days still
     change."""
 
@@ -40,25 +40,10 @@ class DashboardStream(AmplitudeStream, ABC):
 
     def __init__(self, config: AmplitudeConfig, today: date, api_budget: Optional[APIBudget] = None) -> None:
         self._today = today
-        self._cursor_date: Optional[date] = None
+        self._day = DayState()
         super().__init__(config, api_budget)
 
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return {"date": self._cursor_date.isoformat()} if self._cursor_date else {}
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        if not value:
-            self._cursor_date = None
-            return
-        if not isinstance(value, Mapping):
-            raise ConfigError(unusable_state_message(self.name, f"the state is {quote(value)}, not an object"))
-        raw = value.get("date")
-        self._cursor_date = parse_state_date(raw)
-        if raw and self._cursor_date is None:
-            detail = f"date is {quote(raw)}, not a day such as '2024-01-31'"
-            raise ConfigError(unusable_state_message(self.name, detail))
+    state = state_property("_day", parse_day_state)
 
     def stream_slices(
         self,
@@ -67,12 +52,13 @@ class DashboardStream(AmplitudeStream, ABC):
         stream_state: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Optional[Mapping[str, Any]]]:
         start = self._config.start_date.date()
-        if sync_mode == SyncMode.incremental and self._cursor_date:
-            if self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS) > self._today:  # even the lookback
+        cursor = self._day.day
+        if sync_mode == SyncMode.incremental and cursor:
+            if cursor - timedelta(days=DASHBOARD_LOOKBACK_DAYS) > self._today:  # even the lookback
                 today = f"today ({self._today.isoformat()})"
-                self.logger.warning(future_state_message(self.name, self._cursor_date.isoformat(), today))
+                self.logger.warning(future_state_message(self.name, cursor.isoformat(), today))
                 return
-            start = max(start, self._cursor_date - timedelta(days=DASHBOARD_LOOKBACK_DAYS))
+            start = max(start, cursor - timedelta(days=DASHBOARD_LOOKBACK_DAYS))
         for first, last in date_slices(start, self._today, DASHBOARD_MAX_SLICE_DAYS):
             yield {"start": first.isoformat(), "end": last.isoformat()}
 
@@ -85,8 +71,7 @@ class DashboardStream(AmplitudeStream, ABC):
 
     def slice_read(self, stream_slice: Mapping[str, Any], whole: bool) -> None:
         if whole:  # the whole slice was read: the cursor may move to its last day
-            slice_end = date.fromisoformat(stream_slice["end"])
-            self._cursor_date = max(self._cursor_date or slice_end, slice_end)
+            self._day = self._day.after_slice(date.fromisoformat(stream_slice["end"]))
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
         parsed = self.parse_dashboard(body)

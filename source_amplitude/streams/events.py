@@ -1,7 +1,7 @@
 """events: exactly-once raw events from the Export API.
 
 One slice per upload hour, so STATE follows every hour. A sync reads the hours still pending from earlier syncs
-(Amplitude had not published them, or not all their partitions: pipeline/state.py), then every hour after the cursor
+(Amplitude had not published them, or not all their partitions: state/events.py), then every hour after the cursor
 up to the last complete one. Consecutive hours are fetched in windows of `request_time_range` hours: the first hour
 of a window downloads the window's archive to a temporary directory, the window's hours are read from it in order
 (each only from the members named for it, skipping partitions already emitted), and the directory is removed after
@@ -27,7 +27,8 @@ from source_amplitude.export.read import ExportRead
 from source_amplitude.http import AmplitudeStream
 from source_amplitude.pipeline.hours import last_complete_hour
 from source_amplitude.pipeline.scratch import DiskBudget
-from source_amplitude.pipeline.state import parse_export_state
+from source_amplitude.state.events import parse_export_state
+from source_amplitude.state.protocol import state_property
 from source_amplitude.streams.raw_events import RawEventsStream
 
 SPLIT = Outcome(ResponseAction.SPLIT_REQUEST_WINDOW, FailureType.transient_error, "HTTP {status}: {detail}")
@@ -66,7 +67,7 @@ class Events(RawEventsStream, AmplitudeStream):  # type: ignore[misc]  # read_re
     )
     stream_body = True  # archives go to disk as they arrive, never into memory
     _read: ExportRead
-    _parse_state = staticmethod(parse_export_state)
+    state = state_property("_read.state", parse_export_state)
 
     def __init__(self, config: AmplitudeConfig, now: datetime, emit_batches: bool = False) -> None:
         self._now = now

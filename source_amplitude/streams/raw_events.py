@@ -5,16 +5,16 @@ come from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import Any, Optional, Protocol, Union
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.pipeline.hours import floor_hour
-from source_amplitude.pipeline.reads import cursor_in_future, load_state
+from source_amplitude.pipeline.reads import cursor_in_future
 from source_amplitude.record_batch import RecordBatch
 
 
@@ -38,20 +38,10 @@ class RawEventsStream:
     _read: FilesRead
     _config: AmplitudeConfig
     _now: datetime
-    _parse_state: Callable[[Any], Any]  # a staticmethod: the state's parser (pipeline/state.py)
 
     def last_hour(self) -> datetime:
         """The newest upload hour this sync may read."""
         raise NotImplementedError
-
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        as_dict: dict[str, Any] = self._read.state.as_dict()
-        return as_dict
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        self._read.state = load_state(self.name, self._parse_state, value)
 
     def stream_slices(
         self,

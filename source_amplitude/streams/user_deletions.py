@@ -1,21 +1,23 @@
 """user_deletions: Amplitude's GDPR/CCPA deletion jobs (User Privacy API), one record per (app, day, amplitude_id),
 so that the warehouse can follow Amplitude's deletions (docs/amplitude.md, "Deleting users in the warehouse"). What
-each sync re-reads and why: deletions.py. A plan or key that may not use this API skips the stream with a WARN."""
+each sync re-reads and why: state/deletions.py. A plan or key that may not use this API skips the stream with a WARN."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Optional
 
 from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams.core import StreamData
 
-from source_amplitude.config import AmplitudeConfig, ConfigError
-from source_amplitude.deletions import DeletionsState, UnusableDeletionsState, parse_deletions_state
-from source_amplitude.errors import DEFAULT_POLICY, Policy, skip, unusable_state_message
+from source_amplitude.config import AmplitudeConfig
+from source_amplitude.errors import DEFAULT_POLICY, Policy, skip
 from source_amplitude.http import AmplitudeStream, deletions_budget
 from source_amplitude.parsers.common import Record
 from source_amplitude.parsers.user_deletions import deletion_records
+from source_amplitude.state.deletions import DeletionsState, parse_deletions_state
+from source_amplitude.state.protocol import state_property
 
 PRIVACY_REFUSED = "skipped, Amplitude refused the User Privacy API (HTTP {status}): {detail}"
 NO_PRIVACY_ACCESS = skip(PRIVACY_REFUSED)
@@ -34,16 +36,7 @@ class UserDeletions(AmplitudeStream):
         self._deletions = DeletionsState()
         super().__init__(config, deletions_budget())
 
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return self._deletions.as_dict()
-
-    @state.setter
-    def state(self, value: MutableMapping[str, Any]) -> None:
-        try:
-            self._deletions = parse_deletions_state(value)
-        except UnusableDeletionsState as error:
-            raise ConfigError(unusable_state_message(self.name, str(error))) from error
+    state = state_property("_deletions", parse_deletions_state)
 
     def path(self, **_: Any) -> str:
         return "2/deletions/users"
@@ -69,7 +62,23 @@ class UserDeletions(AmplitudeStream):
             self._deletions = self._deletions.synced(self._now.date())
 
     def parse_body(self, body: Any, stream_slice: Mapping[str, Any]) -> Iterable[Record]:
-        records = deletion_records(body, self._observed_at)
-        first, last = (datetime.fromisoformat(stream_slice[key]).date() for key in ("start_day", "end_day"))
-        self._deletions, removed = self._deletions.after_range(first, last, records, self._observed_at)
-        return [*records, *removed]
+        return deletion_records(body, self._observed_at)
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[list[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[StreamData]:
+        """The range's jobs, then the ids taken back out of a job since the last sync (the state knows them): the
+        state advances only on a range Amplitude listed."""
+        skipped_before = self.skipped_answers
+        listed: list[dict[str, Any]] = []
+        for record in super().read_records(sync_mode, cursor_field, stream_slice, stream_state):
+            listed.append(dict(record))  # type: ignore[arg-type]  # parse_body's records: plain dicts
+            yield record
+        if stream_slice is not None and self.skipped_answers == skipped_before:
+            first, last = (datetime.fromisoformat(stream_slice[key]).date() for key in ("start_day", "end_day"))
+            self._deletions, removed = self._deletions.after_range(first, last, listed, self._observed_at)
+            yield from removed

@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 from source_amplitude.dates import date_slices
 from source_amplitude.parsers.user_deletions import deletion_record
+from source_amplitude.state.protocol import UnusableState, quote
 
 STATE_VERSION = 1
 NEW_JOB_LOOKBACK_DAYS = 7
@@ -32,10 +33,6 @@ FUTURE_DAYS = 31
 MAX_RANGE_DAYS = 180
 ID_FIELDS = ("amplitude_id", "requested_on_day", "requester", "user_id")
 JOB_FIELDS = ("app", "day", "status", "active_scrub_done_date")
-
-
-class UnusableDeletionsState(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -108,15 +105,15 @@ def parse_deletions_state(value: Any) -> DeletionsState:
     if not value:
         return DeletionsState()
     if not isinstance(value, Mapping):
-        raise UnusableDeletionsState(f"the state is {value!r:.80}, not an object")
+        raise UnusableState(f"the state is {quote(value)}, not an object")
     synced_on = value.get("synced_on")
     try:
         day = date.fromisoformat(synced_on) if synced_on is not None else None
     except (TypeError, ValueError):
-        raise UnusableDeletionsState(f"synced_on is {synced_on!r:.80}, not a day such as '2026-06-16'") from None
+        raise UnusableState(f"synced_on is {quote(synced_on)}, not a day such as '2026-06-16'") from None
     jobs = value.get("open_jobs") or []
     if not isinstance(jobs, list):
-        raise UnusableDeletionsState(f"open_jobs is {jobs!r:.80}, not a list")
+        raise UnusableState(f"open_jobs is {quote(jobs)}, not a list")
     return DeletionsState(day, tuple(_parse_job(job) for job in jobs))
 
 
@@ -126,7 +123,7 @@ def _parse_job(job: Any) -> OpenJob:
         ids = tuple({name: entry.get(name) for name in ID_FIELDS} for entry in _entries(job["ids"]))
         return OpenJob(job.get("app"), job["day"], job.get("status"), job.get("active_scrub_done_date"), ids)
     except (TypeError, KeyError, ValueError, AttributeError):
-        raise UnusableDeletionsState(f"an open job is {job!r:.80}, not a job with a day and ids") from None
+        raise UnusableState(f"an open job is {quote(job)}, not a job with a day and ids") from None
 
 
 def _entries(ids: Any) -> Iterable[Mapping[str, Any]]:

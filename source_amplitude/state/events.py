@@ -34,8 +34,14 @@ last-modified time in the store), not by its upload hour:
 A state without `written_before` (an earlier version's, or the Export API mode's) means "every object of an hour up
 to server_upload_time was read, except the hours objects_read lists"; it holds until the first sweep ends.
 
-The Export API mode's state loads here (its pending hours' partitions count as read) and this one loads there
-(its pending hours are read from `objects_read`), so switching modes neither loses nor repeats an hour.
+Switching modes carries the state at whole hours: Amplitude numbers an hour's Export API members from #0 but may number
+its bucket files from #1, and need not cut an hour into the same parts in both, so a partition number means nothing
+in the other mode. Every hour up to the cursor that is not pending is done in both. An hour the Export API mode had
+pending (some partitions emitted, others not published yet) loads here as an hour with nothing read (`objects_read`
+{"YYYYMMDDTHH": {}}) and is read whole from the bucket. Every hour the bucket state names one by one in
+`objects_read` (written in the last WRITE_VISIBLE_HOURS, so Amplitude may still add files to it, or read in part by
+a stopped sync) loads there as pending with no partition delivered: the Export API reads it whole and asks again
+until it is complete. Never a loss; the rows of an hour read again are emitted again and dedupe on uuid.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from functools import cached_property
 from typing import Any, Optional
 
 from source_amplitude.pipeline.hours import HOUR, export_hour, floor_hour, hours_between, parse_export_hour
+from source_amplitude.state.protocol import UnusableState, quote
 
 STATE_VERSION = 2
 # Amplitude documents ~2 h from upload to export, but its status page reports delays of many hours. An hour that is
@@ -55,21 +62,11 @@ LATE_DATA_GRACE_HOURS = 48
 # The official connector re-read 2 hours before its cursor (manifest lookback_window PT2H): its state does not say
 # whether the cursor's hour was complete, so a migrated state resumes that far back (re-emitted rows dedupe on uuid).
 OFFICIAL_LOOKBACK_HOURS = 2
-QUOTE_CHARS = 80
 # Bucket mode: an object becomes visible in listings at most this long after the last-modified time the store gives
 # it (S3 gives a multipart upload the time it started). Objects written this close to the newest one listed are
 # remembered one by one; older ones by a time (BucketState.written_before).
 WRITE_VISIBLE_HOURS = 2
 MAX_REMEMBERED_DURING_SWEEP = 500  # objects_read entries while a sync runs (~25 KB in each state message)
-
-
-class UnusableState(ValueError):
-    """The saved state cannot be used; the message says what was found."""
-
-
-def quote(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 3] + "..."
 
 
 def is_complete(partitions: frozenset[int]) -> bool:
@@ -182,8 +179,8 @@ def parse_export_state(value: Any) -> ExportState:
     version = value.get("state_version")
     if version == STATE_VERSION:
         pending = _parse_pending(value.get("pending_hours"))
-        for read_hour, partitions in parse_objects_read(value.get("objects_read")).items():  # bucket mode's state
-            pending[read_hour] = pending.get(read_hour, frozenset()) | frozenset(partitions)
+        for read_hour in parse_objects_read(value.get("objects_read")):  # bucket mode's: see the module doc
+            pending[read_hour] = frozenset()
         return ExportState(hour, pending, window_hours, since)
     if version == 1:  # 0.1: every hour up to the cursor was taken as final
         return ExportState(hour, {}, window_hours, since)
@@ -471,9 +468,7 @@ def _parse_sweep(value: Any) -> Optional[Sweep]:
 def parse_bucket_state(value: Any) -> BucketState:
     """This mode's state, the Export API mode's (v1, v2) or the official connector's; raises UnusableState."""
     exported = parse_export_state(value)
-    read: dict[datetime, Mapping[int, str]] = {
-        hour: dict.fromkeys(partitions, "") for hour, partitions in exported.pending.items()
-    }
+    read: dict[datetime, Mapping[int, str]] = {hour: {} for hour in exported.pending}  # read whole: see the doc
     if isinstance(value, Mapping):
         read.update(parse_objects_read(value.get("objects_read")))
         written_before = value.get("written_before")
