@@ -26,7 +26,7 @@ Backoff = Callable[[int], float]  # attempt number (1, 2, ...) -> seconds to wai
 
 
 @dataclass
-class Downloaded:
+class DownloadedObject:
     obj: BucketObject
     path: Path
     seconds: float
@@ -57,7 +57,7 @@ class ObjectDownload:
     def limit(self) -> int:
         return self._in_flight + 1  # the object being read counts as one alive
 
-    def download(self, obj: BucketObject, scope: Scope) -> list[Downloaded]:
+    def download(self, obj: BucketObject, scope: Scope) -> list[DownloadedObject]:
         """The object on disk, whole. Raises StoreError, BrokenDownload (cut off too often) or NotEnoughDisk."""
         started = time.monotonic()
         directory = scope.new_directory()
@@ -86,7 +86,7 @@ class ObjectDownload:
                     scope.wait(wait)
         finally:
             self._disk.release(obj.size)
-        return [Downloaded(obj, path, time.monotonic() - started)]
+        return [DownloadedObject(obj, path, time.monotonic() - started)]
 
 
 class _Received:

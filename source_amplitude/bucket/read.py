@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Optional
 
-from source_amplitude.bucket.downloads import Downloaded, ObjectDownload
+from source_amplitude.bucket.downloads import DownloadedObject, ObjectDownload
 from source_amplitude.bucket.layout import BucketObject, FileLayout, by_hour
 from source_amplitude.bucket.messages import store_failure
 from source_amplitude.bucket.store import ObjectStore, StoreError
@@ -25,7 +25,7 @@ from source_amplitude.http import JitteredBackoff
 from source_amplitude.pipeline.hours import HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Item, ParseFile, Part, RawRead, Tally
-from source_amplitude.pipeline.reads import warn_repaired
+from source_amplitude.pipeline.read_messages import warn_repaired
 from source_amplitude.settings import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 from source_amplitude.state.events import BucketState, Listed, Position
 
@@ -77,7 +77,7 @@ class BucketRead:
         self._store = store
         self._now = now
         self._logger = logger
-        self._raw: RawRead[BucketObject, Downloaded] = RawRead(stream, emit_batches, parse)
+        self._raw: RawRead[BucketObject, DownloadedObject] = RawRead(stream, emit_batches, parse)
         self._listed: list[tuple[Listed, BucketObject]] = []  # this sync's listing, for the end of its sweep
         self._planned: dict[str, Listed] = {}  # the objects to read, by key
         self._last_hour = now
@@ -202,7 +202,7 @@ class BucketRead:
                 continue
             self._logger.warning(late_object_message(self._stream, self._source.location(obj.uri), listed))
 
-    def _next_download(self, key: str) -> Downloaded:
+    def _next_download(self, key: str) -> DownloadedObject:
         location = self._source.location(key)
         try:
             downloaded = self._raw.next(what=f"the download of {location}")
@@ -212,7 +212,7 @@ class BucketRead:
             raise AssertionError(f"{self._stream}: expected {key}, got {downloaded.obj.uri}")
         return downloaded
 
-    def _read_object(self, downloaded: Downloaded, hour: datetime) -> Iterator[Item]:
+    def _read_object(self, downloaded: DownloadedObject, hour: datetime) -> Iterator[Item]:
         obj = downloaded.obj
         where = self._source.location(obj.uri)
         started = time.monotonic()
@@ -226,7 +226,7 @@ class BucketRead:
             f"download {downloaded.seconds:.1f} s, read {time.monotonic() - started:.1f} s"
         )
 
-    def _part(self, downloaded: Downloaded) -> Part:
+    def _part(self, downloaded: DownloadedObject) -> Part:
         listed = self._planned[downloaded.obj.uri]
         where = self._source.location(downloaded.obj.uri)
         return Part(listed.hour, listed.partition, Member(downloaded.path), downloaded.obj.uri, where)

@@ -1,5 +1,4 @@
-"""Export archives on disk: download with flat memory, validate, list the members by upload hour, read hour by
-hour."""
+"""Export archives on disk: download with flat memory, validate, list the members by upload hour."""
 
 from __future__ import annotations
 

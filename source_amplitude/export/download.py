@@ -16,7 +16,7 @@ import requests
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 
 from source_amplitude.export.archive import ArchiveError, Members, archive_members, save_response, validate_archive
-from source_amplitude.export.windows import Download
+from source_amplitude.export.windows import WindowAnswer
 from source_amplitude.pipeline.failures import BrokenDownload
 from source_amplitude.pipeline.hours import export_hour, parse_export_hour
 from source_amplitude.pipeline.prefetch import Scope
@@ -43,7 +43,7 @@ class WindowDownloader:
         self._disk = disk
         self._logger = logger
 
-    def __call__(self, first: datetime, last: datetime, directory: Path, scope: Scope) -> Download:
+    def __call__(self, first: datetime, last: datetime, directory: Path, scope: Scope) -> WindowAnswer:
         """One export request, to disk, checked; runs on a download thread."""
         params = {"start": export_hour(first), "end": export_hour(last)}
         backoff, max_retries = self._backoff, self._max_retries
@@ -54,11 +54,11 @@ class WindowDownloader:
                 with WaitReporter(self._logger, f"events: export of {params['start']}..{params['end']}") as progress:
                     response = self._send(params)
                     if self._skipped(response):  # the policy's 404: no data in this window
-                        return Download(first, last, directory, None, {}, 0, time.monotonic() - started)
+                        return WindowAnswer(first, last, directory, None, {}, 0, time.monotonic() - started)
                     size = save_response(response, archive, _checking(scope, progress.add), self._disk)
                 validate_archive(archive)
                 members = self._members(archive, params)
-                return Download(first, last, directory, archive, members, size, time.monotonic() - started)
+                return WindowAnswer(first, last, directory, archive, members, size, time.monotonic() - started)
             except BROKEN_DOWNLOAD_ERRORS as error:
                 archive.unlink(missing_ok=True)
                 if attempt > max_retries:

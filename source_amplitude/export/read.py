@@ -25,11 +25,11 @@ from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.export.download import WindowDownloader
-from source_amplitude.export.windows import Download, ExportWindows, Window
+from source_amplitude.export.windows import ExportWindows, Window, WindowAnswer
 from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour, parse_export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Part, RawRead, Tally
-from source_amplitude.pipeline.reads import report_hour, warn_repaired
+from source_amplitude.pipeline.read_messages import report_hour, warn_repaired
 from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.record_batch import RecordBatch
 from source_amplitude.state.events import ExportState
@@ -78,7 +78,7 @@ class ExportRead:
         self._position: dict[datetime, int] = {}
         self._window: Optional[Window] = None
         self._windows: Optional[ExportWindows] = None
-        self._raw: RawRead[tuple[datetime, datetime], Download] = RawRead(stream, emit_batches)
+        self._raw: RawRead[tuple[datetime, datetime], WindowAnswer] = RawRead(stream, emit_batches)
         self._records_so_far = 0
         self._hours_so_far = 0
         self._no_data: Optional[NoDataRun] = None  # windows in a row Amplitude answered 404 to, said in one line
@@ -211,7 +211,7 @@ class ExportRead:
             failure_type=FailureType.config_error,
         )
 
-    def _parts_to_read(self, download: Download) -> dict[datetime, list[Part]]:
+    def _parts_to_read(self, download: WindowAnswer) -> dict[datetime, list[Part]]:
         """For each hour of the window, the parts in the archive not emitted by an earlier sync, in order."""
         parts: dict[datetime, list[Part]] = {}
         archive = download.archive

@@ -24,7 +24,7 @@ from source_amplitude.pipeline.raw_read import Part
 
 
 @dataclass
-class Download:
+class WindowAnswer:
     """One export request's answer, on disk and checked (or no data: a 404)."""
 
     first: datetime
@@ -44,7 +44,7 @@ class Download:
 
 # One request for (first, last) into `directory`, its broken-download retries included (checking `scope` on every
 # chunk and between retries, so that a closed read stops it at once).
-FetchWindow = Callable[[datetime, datetime, Path, Scope], Download]
+FetchWindow = Callable[[datetime, datetime, Path, Scope], WindowAnswer]
 
 
 class WindowPlan:
@@ -108,9 +108,9 @@ class ExportWindows:
             self._concurrency -= 1
             return self._concurrency
 
-    def download(self, window: tuple[datetime, datetime], scope: Scope) -> list[Download]:
+    def download(self, window: tuple[datetime, datetime], scope: Scope) -> list[WindowAnswer]:
         """One window: its request, and its halves in order when Amplitude refuses it. An hour Amplitude refuses
-        even alone comes last, as a Download with `refused` set, after every hour before it."""
+        even alone comes last, as a WindowAnswer with `refused` set, after every hour before it."""
         ranges: deque[tuple[datetime, datetime, bool]] = deque([(*window, False)])
         downloads = []
         while ranges:
@@ -122,7 +122,7 @@ class ExportWindows:
             except RequestWindowSplitRequiredException as split:
                 if first == last:
                     refused = split.error_message or "refused"
-                    downloads.append(Download(first, last, None, None, {}, 0, 0.0, refused=refused))
+                    downloads.append(WindowAnswer(first, last, None, None, {}, 0, 0.0, refused=refused))
                     return downloads
                 half = (int((last - first) / HOUR) + 1) // 2
                 middle = first + timedelta(hours=half - 1)
@@ -139,7 +139,7 @@ class ExportWindows:
 class Window:
     """A download being read, hour by hour: the parts of each hour not emitted by an earlier sync."""
 
-    download: Download
+    download: WindowAnswer
     parts: dict[datetime, list[Part]] = field(default_factory=dict)
     opened: float = field(default_factory=time.monotonic)
     records: int = 0

@@ -25,7 +25,7 @@ from source_amplitude.pipeline.failures import DOWNLOAD_FAILURES, PART_FAILURES,
 from source_amplitude.pipeline.hours import export_hour
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.prefetch import Fetch, Prefetch
-from source_amplitude.pipeline.reads import stopped_message
+from source_amplitude.pipeline.read_messages import stopped_message
 from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_stale_work_dirs
 from source_amplitude.record_batch import RecordBatch
 

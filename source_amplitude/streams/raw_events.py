@@ -14,7 +14,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.pipeline.hours import floor_hour
-from source_amplitude.pipeline.reads import cursor_in_future
+from source_amplitude.pipeline.read_messages import cursor_in_future
 from source_amplitude.record_batch import RecordBatch
 
 
