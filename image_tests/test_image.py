@@ -120,7 +120,9 @@ def test_image_reads_events_and_merged_ids_from_a_bucket(
     config = {**config_for(fake), "events_source": source}
     discovered = run_connector(["discover"], tmp_path, fake.url, config=config, image=image)
     streams = [
-        s for s in discovered.of_type("CATALOG")[0]["catalog"]["streams"] if s["name"] in ("events", "merged_ids")
+        s
+        for s in discovered.of_type("CATALOG")[0]["catalog"]["streams"]
+        if s["name"] in ("events", "merged_ids", "events_ledger")
     ]
     catalog = configured_catalog({"streams": streams})
     read = run_connector(["read"], tmp_path, fake.url, config=config, catalog=catalog, image=image, extra_env=store.env)
@@ -128,3 +130,7 @@ def test_image_reads_events_and_merged_ids_from_a_bucket(
     assert sorted(r["uuid"] for r in read.records("events")) == sorted(dataset.uuids())
     merges = sum(len(dataset.merged_ids_in_hour(hour)) for hour in dataset.upload_hours())
     assert len(read.records("merged_ids")) == merges > 0
+    ledger = read.records("events_ledger")  # a row per object read, adding up to what was emitted
+    assert sum(row["records"] for row in ledger if row["stream"] == "events") == len(dataset.uuids())
+    assert sum(row["records"] for row in ledger if row["stream"] == "merged_ids") == merges
+    assert {row["source"] for row in ledger} == {store_kind}

@@ -33,6 +33,7 @@ ALL_STREAMS = {
     "user_properties",
     "event_categories",
     "user_deletions",
+    "events_ledger",
 }
 
 
@@ -98,6 +99,8 @@ def test_discover_lists_every_stream_with_keys_and_cursors(fake: FakeAmplitude, 
     assert streams["active_users"]["default_cursor_field"] == ["date"]
     assert streams["active_users"]["source_defined_primary_key"] == [["date"]]
     assert streams["cohorts"]["supported_sync_modes"] == ["full_refresh"]
+    assert streams["events_ledger"]["source_defined_primary_key"] == [["stream"], ["upload_hour"], ["part"]]
+    assert streams["events_ledger"]["default_cursor_field"] == ["read_at"]
 
 
 def discover_catalog(fake: FakeAmplitude, tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:

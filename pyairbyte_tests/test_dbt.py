@@ -27,7 +27,7 @@ from airbyte.caches import CacheBase, DuckDBCache, PostgresCache
 
 from fake_amplitude import Dataset, FakeAmplitude
 from fake_amplitude.dataset import EVENT_TYPES
-from test_support.postgres_server import postgres_server
+from test_support.postgres_server import SERVER_TIME_ZONE, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CONNECTOR = Path(os.environ.get("SOURCE_AMPLITUDE_EXECUTABLE", ROOT / ".venv" / "bin" / "source-amplitude"))
@@ -140,6 +140,7 @@ class Warehouse:
     dbt_output: dict[str, Any]
     connect: Callable[[], Any]
     type_names: dict[str, set[str]]  # dbt_amplitude's type (DuckDB's name) -> this warehouse's information_schema names
+    connect_rw: Callable[[], Any]  # for the tests that change the tables
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         connection = self.connect()
@@ -160,12 +161,13 @@ def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
         {"type": "duckdb", "path": str(database), "schema": "analytics", "threads": 1},
         lambda: duckdb.connect(str(database), read_only=True),
         {kind: {kind.lower()} for kind in ("VARCHAR", "TIMESTAMP", "BIGINT", "BOOLEAN")},
+        lambda: duckdb.connect(str(database)),
     )
 
 
 @contextmanager
-def postgres_warehouse(_: Path) -> Iterator[Warehouse]:
-    with postgres_server() as server:
+def postgres_warehouse(_: Path, time_zone: str = SERVER_TIME_ZONE) -> Iterator[Warehouse]:
+    with postgres_server(time_zone) as server:
         login = {"host": server.host, "port": server.port, "user": server.user, "dbname": server.database}
         yield Warehouse(
             "postgres",
@@ -185,6 +187,7 @@ def postgres_warehouse(_: Path) -> Iterator[Warehouse]:
                 "BIGINT": {"bigint"},
                 "BOOLEAN": {"boolean"},
             },
+            lambda: psycopg2.connect(**login),
         )
 
 
@@ -215,8 +218,8 @@ def dbt_build(warehouse: Warehouse, tmp_path: Path) -> subprocess.CompletedProce
     command = [
         str(DBT), "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(profiles),
         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-        "--vars", json.dumps({"amplitude_airbyte_schema": "amplitude"}),
-    ]  # fmt: skip
+        "--vars", json.dumps({"amplitude_airbyte_schema": "amplitude", "amplitude_airbyte_reconciliation": False}),
+    ]  # fmt: skip  # the reconciliation has its own test (test_reconciliation.py)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
 

@@ -26,7 +26,7 @@ DATASET = Dataset(FIRST_HOUR, hours=30, events_per_hour=50)
 FIRST_READ_AT = FIRST_HOUR + timedelta(hours=24 + 3)  # upload hours 0..23 are complete (3 h export delay)
 SECOND_READ_AT = FIRST_READ_AT + timedelta(hours=6)  # and now 24..29 too
 CHART_IDS = ["act1vusr", "grp2plat", "fun3step"]
-INCREMENTAL_STREAMS = {"events", "active_users", "average_session_length", "user_deletions"}
+INCREMENTAL_STREAMS = {"events", "active_users", "average_session_length", "user_deletions", "events_ledger"}
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,7 @@ def expected_rows() -> dict[str, int]:
         "chart_grp2plat": 8,
         "chart_fun3step": 3,
         "user_deletions": deletions_listed(FIRST_READ_AT),
+        "events_ledger": 24 * DATASET.partitions_per_hour,  # a row per export member read: upload hours 0..23
     }
 
 
@@ -112,10 +113,18 @@ def test_pyairbyte_reads_every_stream_into_duckdb_then_only_the_new_hours(fake: 
     dashboard_days = expected["active_users"] + expected["average_session_length"]  # the 3-day lookback, from Nov 1
     full_refresh = sum(rows for table, rows in expected.items() if table not in INCREMENTAL_STREAMS)
     deletions = deletions_listed(SECOND_READ_AT)  # the jobs still in flight are listed again
-    assert second.processed_records == new_events + dashboard_days + full_refresh + deletions
+    new_ledger_rows = 6 * DATASET.partitions_per_hour  # upload hours 24..29
+    assert second.processed_records == new_events + dashboard_days + full_refresh + deletions + new_ledger_rows
     all_events = [row["uuid"] for row in cache["events"]]
     assert len(all_events) == len(set(all_events)) == len(DATASET.uuids())  # every event once
-    assert {table: len(cache[table]) for table in counts} == {**expected, "events": len(DATASET.uuids())}
+    ledger_rows = DATASET.hours * DATASET.partitions_per_hour
+    assert {table: len(cache[table]) for table in counts} == {
+        **expected,
+        "events": len(DATASET.uuids()),
+        "events_ledger": ledger_rows,
+    }
+    ledger = cache["events_ledger"].to_pandas()
+    assert int(ledger["records"].sum()) == len(all_events)  # the ledger adds up to the events, after both reads
     print_table(
         f"second read (clock 2026-11-02T09:00Z, {second.processed_records} records read)",
         {stream: len(cache[stream]) for stream in counts},

@@ -130,11 +130,14 @@ class BatchingSource(AbstractSource):
             logger.removeFilter(counts)
 
     def _get_message(self, record_data_or_message: Any, stream: Stream) -> Any:
+        extra = getattr(self, "_batched_extra", None)
         if isinstance(record_data_or_message, RecordBatch):
-            extra = getattr(self, "_batched_extra", None)
             if extra is not None:
                 extra[stream.name] += record_data_or_message.count - 1
             return record_data_or_message
+        record = getattr(record_data_or_message, "record", None)
+        if extra is not None and record is not None and record.stream != stream.name:
+            extra[stream.name] -= 1  # a ledger row (pipeline/ledger.py), in the events stream's turn: not its record
         return super()._get_message(record_data_or_message, stream)
 
 

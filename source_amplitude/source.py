@@ -41,6 +41,7 @@ from source_amplitude.errors import (
     unreachable,
 )
 from source_amplitude.http import dashboard_budget
+from source_amplitude.pipeline.ledger import LEDGER_STREAM
 from source_amplitude.pipeline.scratch import remove_leftover_configs
 from source_amplitude.state_input import read_state_file, state_messages
 from source_amplitude.streams.bucket_files import BucketEvents, BucketFileStream, MergedIds
@@ -48,6 +49,7 @@ from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream
 from source_amplitude.streams.dashboard import ActiveUsers, AverageSessionLength
 from source_amplitude.streams.events import Events
+from source_amplitude.streams.events_ledger import EventsLedger
 from source_amplitude.streams.taxonomy import EventCategories, EventProperties, EventTypes, UserProperties
 from source_amplitude.streams.user_deletions import UserDeletions
 
@@ -61,6 +63,7 @@ class SourceAmplitude(BatchingSource):
         self._emit_batches = emit_batches  # only run.py's entry point knows how to print RecordBatch
         self._readers: list[Union[Events, BucketFileStream]] = []  # what close() closes
         self._stopping: Optional[AirbyteErrorTraceMessage] = None  # a failure every stream would meet (read)
+        self._selected: set[str] = set()  # the streams of the catalog being read
 
     def close(self) -> list[str]:
         """Close the downloads, worker processes and temporary directories every events stream of this run holds
@@ -79,9 +82,10 @@ class SourceAmplitude(BatchingSource):
         (stop_sync_on_stream_failure), and is said once, in the connector's words, instead of once per stream, in
         the CDK's tracebacks and again in its summary of failed streams."""
         self._stopping = None
+        self._selected = {configured.stream.name for configured in catalog.streams}
         with sync_wide_echoes_dropped():
             try:
-                for message in super().read(logger, config, catalog, state):
+                for message in super().read(logger, config, ledger_last(catalog), state):
                     if self._stopping is None and (failure := sync_wide_failure(message)):
                         self._stopping = failure
                         continue
@@ -166,6 +170,7 @@ class SourceAmplitude(BatchingSource):
             UserProperties(parsed),
             EventCategories(parsed),
             UserDeletions(parsed, now),
+            EventsLedger(with_events=not self._selected or "events" in self._selected),
             *([ChartsMetadata(parsed, budget)] if parsed.chart_ids else []),
             *(ChartStream(parsed, chart_id, budget) for chart_id in parsed.chart_ids),
         ]
@@ -178,6 +183,9 @@ class SourceAmplitude(BatchingSource):
         else:
             merged_ids = [MergedIds(parsed, source, store, now)] if source.org_id else []
             readers = [BucketEvents(parsed, source, store, now, self._emit_batches), *merged_ids]
+        if LEDGER_STREAM in self._selected:
+            for reader in readers:
+                reader.keep_ledger(ledger_source(source), os.environ)
         self._readers.extend(readers)
         return list(readers)
 
@@ -192,6 +200,19 @@ class SourceAmplitude(BatchingSource):
 
     def _now_utc(self) -> datetime:
         return self._now or datetime.now(UTC)
+
+
+def ledger_source(source: Any) -> str:
+    if isinstance(source, S3Source):
+        return "s3"
+    return "gcs" if isinstance(source, GcsSource) else "export_api"
+
+
+def ledger_last(catalog: ConfiguredAirbyteCatalog) -> ConfiguredAirbyteCatalog:
+    """events_ledger's rows come during the events streams' turns: its own turn (which emits nothing) comes after
+    theirs, so that no row of it follows its end."""
+    streams = sorted(catalog.streams, key=lambda configured: configured.stream.name == LEDGER_STREAM)
+    return ConfiguredAirbyteCatalog(streams=streams)
 
 
 class SyncStopped(AirbyteTracedException):

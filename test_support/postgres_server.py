@@ -64,7 +64,7 @@ def psql(server: PostgresServer, *args: str, sql: str = "") -> str:
 
 
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(time_zone: str = SERVER_TIME_ZONE) -> Iterator[PostgresServer]:
     base = Path(tempfile.mkdtemp(prefix="source-amplitude-pg-"))
     as_owner: list[str] = []
     if os.geteuid() == 0:
@@ -72,7 +72,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         os.chown(base, owner.pw_uid, owner.pw_gid)
         as_owner = ["runuser", "-u", "postgres", "--"]
     data, port = base / "data", free_port()
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c TimeZone={SERVER_TIME_ZONE}"
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c TimeZone={time_zone}"
     pg_ctl = [*as_owner, str(postgres_bin("pg_ctl")), "-D", str(data)]
     try:
         subprocess.run(

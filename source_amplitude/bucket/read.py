@@ -23,6 +23,7 @@ from source_amplitude.bucket.store import ObjectStore, StoreError
 from source_amplitude.config import BucketSource
 from source_amplitude.http import JitteredBackoff
 from source_amplitude.pipeline.hours import HOUR, export_hour, parse_export_hour
+from source_amplitude.pipeline.ledger import Ledger
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Item, ParseFile, Part, RawRead, Tally
 from source_amplitude.pipeline.read_messages import warn_repaired
@@ -136,6 +137,9 @@ class BucketRead:
             raise
         if stream_slice["ends_sweep"]:
             self.state = self.state.after_sweep(listed for listed, _ in self._listed)
+
+    def use_ledger(self, ledger: Ledger) -> None:
+        self._raw.ledger = ledger
 
     def stop(self) -> Optional[str]:
         """Close everything (an interrupted sync); says what the read was doing, or None if idle."""

@@ -27,12 +27,13 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_amplitude.export.download import WindowDownloader
 from source_amplitude.export.windows import ExportWindows, Window, WindowAnswer
 from source_amplitude.pipeline.hours import EXPORT_DELAY_HOURS, HOUR, export_hour, parse_export_hour
+from source_amplitude.pipeline.ledger import Ledger
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Part, RawRead, Tally
 from source_amplitude.pipeline.read_messages import report_hour, warn_repaired
 from source_amplitude.pipeline.scratch import DiskBudget
 from source_amplitude.record_batch import RecordBatch
-from source_amplitude.state.events import ExportState
+from source_amplitude.state.events import ExportState, missing_partitions
 
 WINDOW_REGROW_HOURS = 24
 S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"
@@ -134,10 +135,15 @@ class ExportRead:
         self.state, outcome = self.state.after_hour(hour, emitted, self._now)
         window.pending += outcome.pending
         report_hour(self._logger, self._stream, outcome, emitted, self._now)
+        if outcome.given_up and self._raw.ledger is not None:  # before the STATE that gives the hour up
+            yield self._raw.ledger.given_up_row(hour, missing_partitions(outcome.delivered))
         self._hours_so_far += 1
         if hour == window.last:
             yield from self._finish_window(window)
         self._raw.doing = None if hour == self._plan[-1] else f"between upload hours {export_hour(hour)} and the next"
+
+    def use_ledger(self, ledger: Ledger) -> None:
+        self._raw.ledger = ledger
 
     def rate_limited(self) -> None:
         """A 429 on an export (on a download thread): fewer requests in flight for the rest of the sync."""

@@ -105,7 +105,33 @@ def as_number(text: str, repairs: Optional[Repairs]) -> Optional[float]:
     return None
 
 
-def shape_event(event: dict[str, Any], repairs: Optional[Repairs] = None) -> dict[str, Any]:
+class UploadTimes:
+    """The first and last server_upload_time (as emitted) of a part's events, for the ledger (pipeline/ledger.py):
+    shape_event appends each event's to `seen`, and each batch is folded into `first` and `last`."""
+
+    __slots__ = ("first", "last", "seen")
+
+    def __init__(self) -> None:
+        self.first: Optional[str] = None
+        self.last: Optional[str] = None
+        self.seen: list[Any] = []
+
+    def fold(self) -> None:
+        times = [value for value in self.seen if value.__class__ is str]
+        self.seen.clear()
+        if times:
+            first, last = min(times), max(times)
+            self.first = first if self.first is None else min(self.first, first)
+            self.last = last if self.last is None else max(self.last, last)
+
+    def update(self, first: Optional[str], last: Optional[str]) -> None:
+        self.seen += [first, last]
+        self.fold()
+
+
+def shape_event(
+    event: dict[str, Any], repairs: Optional[Repairs] = None, upload_times: Optional[list[Any]] = None
+) -> dict[str, Any]:
     """rfc3339() on each timestamp field, with its fast path inlined: this runs 7 times per event. Then the few fields
     whose declared type Amplitude does not always keep, each checked with the cheapest test (identity, class)."""
     for field in TIMESTAMP_FIELDS:
@@ -115,6 +141,8 @@ def shape_event(event: dict[str, Any], repairs: Optional[Repairs] = None) -> dic
                 event[field] = f"{value[:10]}T{value[11:]}+00:00"
             else:
                 event[field] = _rfc3339_slow(value)
+    if upload_times is not None:
+        upload_times.append(event.get("server_upload_time"))
     value = event.get("paying")
     if value is not None and value is not True and value is not False:
         event["paying"] = as_boolean(value, repairs)
@@ -145,14 +173,24 @@ def parse_line(line: bytes, repairs: Optional[Repairs] = None) -> Optional[dict[
     return shape_event(event, repairs)
 
 
-def parse_lines(lines: list[bytes], repairs: Repairs) -> list[dict[str, Any]]:
+def parse_lines(lines: list[bytes], repairs: Repairs, times: Optional[UploadTimes] = None) -> list[dict[str, Any]]:
     """Plain records (the CDK's test kit, an embedding program): not the hot path, so it checks the bytes for
     integers beyond 64 bits first."""
     if not may_hold_big_integer(b"\n".join(lines)):
         events = _through_orjson(lines)
         if events is not None:
-            return [shape_event(event, repairs) for event in events]
-    return _leniently(lines, repairs)
+            records = [shape_event(event, repairs) for event in events]
+            _note_times(records, times)
+            return records
+    records = _leniently(lines, repairs)
+    _note_times(records, times)
+    return records
+
+
+def _note_times(records: list[dict[str, Any]], times: Optional[UploadTimes]) -> None:
+    if times is not None:
+        times.seen += [record.get("server_upload_time") for record in records]
+        times.fold()
 
 
 def record_messages(lines: list[bytes], stream: str, emitted_at: int, repairs: Optional[Repairs] = None) -> bytes:
@@ -160,19 +198,27 @@ def record_messages(lines: list[bytes], stream: str, emitted_at: int, repairs: O
     return record_batch(lines, stream, emitted_at, Repairs() if repairs is None else repairs)[0]
 
 
-def record_batch(lines: list[bytes], stream: str, emitted_at: int, repairs: Repairs) -> tuple[bytes, int]:
+def record_batch(
+    lines: list[bytes], stream: str, emitted_at: int, repairs: Repairs, times: Optional[UploadTimes] = None
+) -> tuple[bytes, int]:
     """record_messages and how many records it holds. One pass, each event parsed, shaped and written before the next
     (a batch's dicts held at once cost more than the work itself); a batch with a line orjson refuses is written
-    again through the lenient path."""
+    again through the lenient path. `times`, when given, learns the batch's first and last server_upload_time."""
     head = b'{"type":"RECORD","record":{"stream":"' + stream.encode() + b'","data":'
     tail = b',"emitted_at":' + str(emitted_at).encode() + b"}}\n"
     loads, dumps = orjson.loads, orjson.dumps
     fast_repairs = Repairs()
+    seen = None if times is None else times.seen
     try:
-        payload = b"".join([head + dumps(shape_event(loads(line), fast_repairs)) + tail for line in lines])
+        payload = b"".join([head + dumps(shape_event(loads(line), fast_repairs, seen)) + tail for line in lines])
     except (orjson.JSONDecodeError, AttributeError):  # AttributeError: a line that is JSON but not an object
         events = _leniently(lines, repairs)
+        if times is not None:
+            times.seen.clear()  # what the fast pass saw before the line it refused: seen again below
+            _note_times(events, times)
         return b"".join([head + dumps_exactly(event) + tail for event in events]), len(events)
+    if times is not None:
+        times.fold()
     repairs.update(fast_repairs)
     if ORJSON_LARGE_FLOAT in payload:  # maybe an integer beyond 64 bits that orjson made a float: those lines again
         data = []

@@ -12,7 +12,7 @@ from typing import Optional, Union
 
 from airbyte_cdk.sources.streams.core import StreamData
 
-from source_amplitude.parsers.events import parse_lines, record_batch
+from source_amplitude.parsers.events import UploadTimes, parse_lines, record_batch
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.pipeline.members import Member, MemberReader
@@ -24,12 +24,14 @@ CONVERTED_BYTES_PER_GZIP_BYTE = 10
 
 
 class Conversion:
-    def __init__(self, stream: str, emit_batches: bool, pool: ConvertPool, disk: DiskBudget) -> None:
+    def __init__(self, stream: str, emit_batches: bool, pool: ConvertPool, disk: DiskBudget, times: bool) -> None:
         self._stream = stream
         self._emit_batches = emit_batches
         self._emitted_at = time.time_ns() // 1_000_000
         self._reader = MemberReader()
         self._repairs = Repairs()
+        self._times = times  # learn each member's first and last server_upload_time (the ledger's)
+        self._upload_times = UploadTimes()
         self._converted: Optional[ConvertedMembers] = None
         if emit_batches and pool.enabled:
             self._converted = ConvertedMembers(pool, [], stream, self._emitted_at, disk)
@@ -39,9 +41,9 @@ class Conversion:
         if self._converted is not None:
             expected = CONVERTED_BYTES_PER_GZIP_BYTE * member.compressed_size()
             if member.entry:
-                job = Job(out, member.path, member.entry, expected_bytes=expected)
+                job = Job(out, member.path, member.entry, expected_bytes=expected, times=self._times)
             else:
-                job = Job(out, file=member.path, expected_bytes=expected)
+                job = Job(out, file=member.path, expected_bytes=expected, times=self._times)
             self._converted.add(tag, job)
         else:
             self._reader.add(tag, member)
@@ -52,22 +54,26 @@ class Conversion:
         if self._converted is not None:
             yield from self._converted.batches(tag)
         elif self._emit_batches:
+            times = self._upload_times if self._times else None
             for lines in self._reader.lines(tag):
-                payload, count = record_batch(lines, self._stream, self._emitted_at, self._repairs)
+                payload, count = record_batch(lines, self._stream, self._emitted_at, self._repairs, times)
                 if payload:
                     yield RecordBatch(self._stream, payload, count)
         else:
+            times = self._upload_times if self._times else None
             for lines in self._reader.lines(tag):
-                yield from parse_lines(lines, self._repairs)
+                yield from parse_lines(lines, self._repairs, times)
 
-    def take_repairs(self) -> Repairs:
-        """What the lenient path changed since the last call (parsers/lenient_json.py), for the stream's WARN."""
-        repairs = self._repairs
+    def take_repairs(self) -> tuple[Repairs, UploadTimes]:
+        """What the lenient path changed (parsers/lenient_json.py), for the stream's WARN, and the first and last
+        server_upload_time (when asked for), both since the last call."""
+        repairs, times = self._repairs, self._upload_times
         if self._converted is not None:
             repairs.update(self._converted.repairs)
-            self._converted.repairs = Repairs()
-        self._repairs = Repairs()
-        return repairs
+            times.update(self._converted.upload_times.first, self._converted.upload_times.last)
+            self._converted.repairs, self._converted.upload_times = Repairs(), UploadTimes()
+        self._repairs, self._upload_times = Repairs(), UploadTimes()
+        return repairs, times
 
     def close(self) -> None:
         """Members not read yet are dropped; workers left half-way are stopped (ConvertedMembers.close)."""

@@ -21,6 +21,7 @@ from typing import IO, Optional, cast
 
 import orjson
 
+from source_amplitude.parsers.events import UploadTimes
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.cpus import conversion_workers, usable_cpus
 from source_amplitude.pipeline.gzip_lines import ArchiveError
@@ -37,9 +38,10 @@ class Job:
     member: Optional[str] = None
     file: Optional[Path] = None
     expected_bytes: int = 0  # what the output will take on disk, reserved before the job starts (not sent)
+    times: bool = False  # also the first and last server_upload_time (the ledger's)
 
     def line(self, stream: str, emitted_at: int) -> bytes:
-        job = {"archive": self.archive, "member": self.member, "file": self.file, "out": self.out}
+        job = {"archive": self.archive, "member": self.member, "file": self.file, "out": self.out, "times": self.times}
         return orjson.dumps({**job, "stream": stream, "emitted_at": emitted_at}, default=str) + b"\n"  # paths as text
 
 
@@ -128,6 +130,7 @@ class ConvertedMembers:
         self._emitted_at = emitted_at
         self._disk = disk  # the converted files count against the read's disk budget
         self.repairs = Repairs()  # what the workers' lenient path changed (parsers/lenient_json.py)
+        self.upload_times = UploadTimes()  # of the jobs that asked for them
 
     def add(self, tag: object, job: Job) -> None:
         """One more job, after those given so far."""
@@ -146,6 +149,10 @@ class ConvertedMembers:
                     error = ArchiveError if answer["error"] == "archive" else ValueError
                     raise error(str(answer["message"]))
                 self.repairs.update(cast("dict[str, int]", answer.get("repairs") or {}))
+                if job.times:
+                    self.upload_times.update(
+                        cast(Optional[str], answer.get("first")), cast(Optional[str], answer.get("last"))
+                    )
                 with job.out.open("rb") as converted:
                     offset = 0
                     for size, count in answer["chunks"]:  # type: ignore[attr-defined]

@@ -17,12 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Generic, Optional, Protocol, TypeVar, Union
 
+from airbyte_cdk.models import AirbyteMessage
 from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.pipeline.conversion import Conversion
 from source_amplitude.pipeline.convert_pool import ConvertPool
 from source_amplitude.pipeline.failures import DOWNLOAD_FAILURES, PART_FAILURES, read_failure
 from source_amplitude.pipeline.hours import export_hour
+from source_amplitude.pipeline.ledger import Ledger, PartRead
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.prefetch import Fetch, Prefetch
 from source_amplitude.pipeline.read_messages import stopped_message
@@ -76,6 +78,7 @@ class Tally:
 class RawRead(Generic[T, F]):
     def __init__(self, stream: str, emit_batches: bool, parse: ParseFile = None) -> None:
         self.stream = stream
+        self.ledger: Optional[Ledger] = None  # set when events_ledger is in the catalog: a row after each part
         self.disk = DiskBudget()  # every download and converted file of this read
         self.doing: Optional[str] = None  # what the read is doing, for an interruption's message
         self._emit_batches = emit_batches
@@ -131,26 +134,36 @@ class RawRead(Generic[T, F]):
                 self._queued.add(part.key)
                 self._conversion_now().add(part.key, part.member, part.converted_path())
 
-    def records(self, part: Part, tally: Tally) -> Iterator[Item]:
-        """The part's records, in order, counted in `tally`; after every part given to `convert` before it. A part
-        that cannot be read fails the sync naming it (pipeline/failures.py), the same way from either source."""
+    def records(self, part: Part, tally: Tally) -> Iterator[Union[Item, AirbyteMessage]]:
+        """The part's records, in order, counted in `tally`, then its ledger row (if asked for); after every part
+        given to `convert` before it. A part that cannot be read fails the sync naming it (pipeline/failures.py), the
+        same way from either source."""
+        own = Tally()
+        first = last = None
         try:
             if self._parse is not None:
                 for record in self._parse(part.member.path):
-                    tally.records += 1
+                    own.records += 1
                     yield record
-                return
-            self.convert([part])
-            conversion = self._conversion_now()
-            self._queued.discard(part.key)
-            for item in conversion.records(part.key):
-                tally.records += item.count if isinstance(item, RecordBatch) else 1
-                yield item
-            tally.repairs.update(conversion.take_repairs())
+            else:
+                self.convert([part])
+                conversion = self._conversion_now()
+                self._queued.discard(part.key)
+                for item in conversion.records(part.key):
+                    own.records += item.count if isinstance(item, RecordBatch) else 1
+                    yield item
+                repairs, times = conversion.take_repairs()
+                own.repairs.update(repairs)
+                first, last = times.first, times.last
         except NotEnoughDisk as error:
             raise read_failure(error, what="the converted records") from error
         except tuple(PART_FAILURES) as error:
             raise read_failure(error, part=part.where, hour=export_hour(part.hour)) from error
+        tally.records += own.records
+        tally.repairs.update(own.repairs)
+        if self.ledger is not None:
+            size = part.member.compressed_size()
+            yield self.ledger.part_row(PartRead(part.hour, part.name, size, own.records, own.repairs, first, last))
 
     def stop(self, cursor: Optional[datetime], also: str = "") -> Optional[str]:
         """Close everything (an interrupted sync); says what the read was doing, or None if idle."""
@@ -172,5 +185,6 @@ class RawRead(Generic[T, F]):
 
     def _conversion_now(self) -> Conversion:
         if self._conversion is None:
-            self._conversion = Conversion(self.stream, self._emit_batches, self._pool, self.disk)
+            times = self.ledger is not None  # the ledger's first and last server_upload_time
+            self._conversion = Conversion(self.stream, self._emit_batches, self._pool, self.disk, times)
         return self._conversion

@@ -14,6 +14,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 
 from source_amplitude.config import AmplitudeConfig
 from source_amplitude.pipeline.hours import floor_hour
+from source_amplitude.pipeline.ledger import Ledger
 from source_amplitude.pipeline.read_messages import cursor_in_future
 from source_amplitude.record_batch import RecordBatch
 
@@ -28,6 +29,8 @@ class FilesRead(Protocol):
     def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterator[Any]: ...
 
     def stop(self) -> Optional[str]: ...
+
+    def use_ledger(self, ledger: Ledger) -> None: ...
 
 
 class RawEventsStream:
@@ -62,6 +65,10 @@ class RawEventsStream:
     ) -> Iterable[Union[StreamData, RecordBatch]]:
         assert stream_slice is not None
         yield from self._read.read_slice(stream_slice)
+
+    def keep_ledger(self, source: str, environ: Mapping[str, str]) -> None:
+        """events_ledger is in the catalog: a row after each part this stream reads (pipeline/ledger.py)."""
+        self._read.use_ledger(Ledger.for_sync(self.name, source, environ))
 
     def stop_reading(self) -> Optional[str]:
         """Close whatever this read holds (an interrupted sync); says what it was doing, or None if idle."""
