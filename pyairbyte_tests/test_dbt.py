@@ -210,15 +210,16 @@ def read_into(warehouse: Warehouse) -> None:
         gc.collect()
 
 
-def dbt_build(warehouse: Warehouse, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def dbt_build(warehouse: Warehouse, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     profiles = tmp_path / "profiles"
-    profiles.mkdir()
+    profiles.mkdir(exist_ok=True)
     profile = {"amplitude_airbyte": {"target": "test", "outputs": {"test": warehouse.dbt_output}}}
     (profiles / "profiles.yml").write_text(json.dumps(profile))  # JSON is YAML
     command = [
         str(DBT), "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(profiles),
         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
         "--vars", json.dumps({"amplitude_airbyte_schema": "amplitude", "amplitude_airbyte_reconciliation": False}),
+        *extra,
     ]  # fmt: skip  # the reconciliation has its own test (test_reconciliation.py)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
@@ -293,3 +294,47 @@ def assert_built_relations(warehouse: Warehouse) -> None:
     assert hidden == [(None, "A type events_list does not list")]
     ids = warehouse.query("SELECT count(*), count(DISTINCT id) FROM analytics.amplitude_airbyte_event_type")
     assert ids[0][0] == ids[0][1] > 0
+
+
+def execute(warehouse: Warehouse, *statements: str) -> None:
+    connection = warehouse.connect_rw()
+    try:
+        cursor = connection.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("make_warehouse", [duckdb_warehouse, postgres_warehouse], ids=["duckdb", "postgres"])
+def test_an_incremental_build_holds_the_rows_a_full_refresh_builds(
+    make_warehouse: Callable[[Path], AbstractContextManager[Warehouse]], tmp_path: Path
+) -> None:
+    """amplitude_airbyte_event is an incremental table: one more upload hour, extracted later, holding new events and
+    re-uploads of events the table already holds (same client event, a new uuid), is added by an incremental run to
+    the very rows a full refresh builds."""
+    with make_warehouse(tmp_path) as warehouse:
+        read_into(warehouse)
+        first = dbt_build(warehouse, tmp_path)
+        assert first.returncode == 0, first.stdout[-5000:]
+        before = warehouse.query("SELECT count(*) FROM analytics.amplitude_airbyte_event")[0][0]
+        execute(
+            warehouse,
+            "CREATE TEMP TABLE arriving AS SELECT * FROM amplitude.events WHERE event_id IS NOT NULL",
+            "UPDATE arriving SET uuid = uuid || '-later', "
+            "server_upload_time = server_upload_time + interval '1 hour', "
+            "_airbyte_extracted_at = _airbyte_extracted_at + interval '1 hour'",
+            "UPDATE arriving SET event_id = event_id + 1000000 WHERE uuid < '8'",  # about half: new client events
+            "INSERT INTO amplitude.events SELECT * FROM arriving",
+        )
+        incremental = dbt_build(warehouse, tmp_path)
+        assert incremental.returncode == 0, incremental.stdout[-5000:]
+        rows = "SELECT * FROM analytics.amplitude_airbyte_event ORDER BY uuid"
+        built_incrementally = warehouse.query(rows)
+        refreshed = dbt_build(warehouse, tmp_path, "--full-refresh")
+        assert refreshed.returncode == 0, refreshed.stdout[-5000:]
+        assert built_incrementally == warehouse.query(rows)
+        later = "SELECT count(*) FROM analytics.amplitude_airbyte_event WHERE uuid LIKE '%-later' AND uuid"
+        assert warehouse.query(f"{later} >= '8'") == [(0,)]  # the re-uploads were left out
+        assert warehouse.query(f"{later} < '8'")[0][0] == len(built_incrementally) - before > 0  # the new ones added

@@ -2,8 +2,21 @@
     name and type, then every other column of ours under its own name. One row per client event: Amplitude keeps an
     event re-uploaded after its 7-day insert_id window as a new event (a new uuid); here only the first upload of each
     (event_id, device_id, client_event_time, user) is kept, the user being user_id or else amplitude_id: the key of
-    dbt_amplitude's unique_event_id. The raw table keeps
-    every upload. -#}
+    dbt_amplitude's unique_event_id. The raw table keeps every upload.
+
+    Incremental, as a table: a run reads only the rows Airbyte extracted since the newest one the table holds, less
+    amplitude_airbyte_incremental_lookback_hours (48: the connector's grace period for late data), replaces the rows
+    it finds again (by uuid), and leaves out a row whose client event the table already holds from an earlier upload
+    (looked up among the rows uploaded from amplitude_airbyte_reupload_lookback_days before the new ones on). A full
+    refresh gives the same rows, unless a first upload reaches the warehouse after its own re-upload, or more than
+    that many days after it (both would need Amplitude to export a file days late): then run it with --full-refresh.
+-#}
+{{ config(
+    materialized="incremental",
+    unique_key="uuid",
+    incremental_strategy=var("amplitude_airbyte_incremental_strategy", "delete+insert"),
+    on_schema_change="append_new_columns",
+) }}
 {%- set events = source("amplitude_airbyte", "events") -%}
 {%- set events_list = source("amplitude_airbyte", "events_list") -%}
 {%- set ours = amplitude_airbyte_columns_by_name(events) -%}
@@ -11,6 +24,7 @@
 {%- set theirs = amplitude_airbyte_event_columns() -%}
 {%- set taken = theirs | map(attribute="name") | list -%}
 {%- set type_key = amplitude_airbyte_find(types, ["value", "name"]) -%}
+{%- set extracted = amplitude_airbyte_find(ours, ["_airbyte_extracted_at"]) -%}
 
 with event_types as (
     select {{ type_key }} as event_type_key, min({{ adapter.quote(types["id"]) }}) as event_type_id
@@ -33,8 +47,14 @@ first_uploads as (
             order by {{ amplitude_airbyte_find(ours, ["server_upload_time"]) }}, {{ adapter.quote(ours["uuid"]) }}
         ) as _amplitude_airbyte_upload
     from {{ events }}
-)
+    {%- if is_incremental() %}
+    {%- set since = "(select max(" ~ adapter.quote("_fivetran_synced") ~ ") from " ~ this ~ ")" %}
+    where {{ amplitude_airbyte_utc_timestamp(extracted) }}
+        > {{ dbt.dateadd("hour", -1 * var("amplitude_airbyte_incremental_lookback_hours", 48), since) }}
+    {%- endif %}
+),
 
+shaped as (
 select
 {%- for column in theirs %}
     {%- if column["from"] == "event_type_lookup" %}
@@ -51,3 +71,22 @@ from first_uploads
 left join event_types
     on first_uploads.{{ adapter.quote(ours["event_type"]) }} = event_types.event_type_key
 where first_uploads._amplitude_airbyte_upload = 1
+)
+
+select * from shaped
+{%- if is_incremental() %}
+where not exists (
+    select 1
+    from {{ this }} as modelled
+    where modelled.server_upload_time >= {{ dbt.dateadd(
+            "day", -1 * var("amplitude_airbyte_reupload_lookback_days", 30), "(select min(server_upload_time) from shaped)"
+        ) }}
+        and modelled.uuid <> shaped.uuid
+        and modelled.id is not distinct from shaped.id
+        and modelled.device_id is not distinct from shaped.device_id
+        and modelled.client_event_time is not distinct from shaped.client_event_time
+        and coalesce(modelled.user_id, modelled.amplitude_id) is not distinct from coalesce(shaped.user_id, shaped.amplitude_id)
+        and (modelled.server_upload_time < shaped.server_upload_time
+             or (modelled.server_upload_time = shaped.server_upload_time and modelled.uuid < shaped.uuid))
+)
+{%- endif %}
