@@ -18,7 +18,7 @@ RUN python -m venv /tmp/poetry \
 
 # Airbyte reads these labels; the version is pyproject.toml's (unit_tests/test_packaging.py keeps them equal).
 LABEL io.airbyte.name="source-amplitude" \
-      io.airbyte.version="0.4.0"
+      io.airbyte.version="0.5.0"
 
 ENV AIRBYTE_ENTRYPOINT="source-amplitude"
 ENTRYPOINT ["source-amplitude"]

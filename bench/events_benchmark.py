@@ -83,6 +83,7 @@ def run_read(
     base_url: str,
     config_name: str = "config.json",
     extra_env: dict[str, str] | None = None,
+    catalog_name: str = "catalog.json",
 ) -> Result:
     output = workdir / f"{name}.jsonl"
     env = {**os.environ, "AMPLITUDE_BASE_URL": base_url, **(extra_env or {})}
@@ -90,7 +91,7 @@ def run_read(
     samples: list[tuple[float, int]] = []
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "read", "--config", str(workdir / config_name), "--catalog", str(workdir / "catalog.json")],
+            [*command, "read", "--config", str(workdir / config_name), "--catalog", str(workdir / catalog_name)],
             stdout=out,
             stderr=subprocess.DEVNULL if os.environ.get("BENCH_QUIET", "1") == "1" else None,
             env=env,
@@ -104,8 +105,10 @@ def run_read(
     with output.open("rb") as lines:  # after the clock stopped
         for line in lines:
             if line.startswith(b'{"type":"RECORD"'):
-                records += 1
-                uuids.add(orjson.loads(line)["record"]["data"]["uuid"])
+                record = orjson.loads(line)["record"]
+                if record["stream"] == "events":  # not events_ledger's rows (--ledger)
+                    records += 1
+                    uuids.add(record["data"]["uuid"])
     size = output.stat().st_size
     output.unlink()
     peak = max((rss for _, rss in samples), default=0)
@@ -174,6 +177,9 @@ def write_read_files(workdir: Path, config: dict[str, object]) -> None:
     stream = {"name": "events", "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]}
     catalog = {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
     (workdir / "catalog.json").write_text(json.dumps(catalog))
+    ledger = {**stream, "name": "events_ledger"}
+    catalog["streams"].append({"stream": ledger, "sync_mode": "full_refresh", "destination_sync_mode": "append"})
+    (workdir / "catalog-ledger.json").write_text(json.dumps(catalog))
 
 
 def main() -> int:
@@ -183,9 +189,13 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8877)
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--one-cpu", action="store_true", help="also run both connectors pinned to one CPU")
+    parser.add_argument("--only-one-cpu", action="store_true", help="only the runs pinned to one CPU")
     parser.add_argument("--pairs", type=int, default=3, help="interleaved runs of each connector per CPU setting")
     parser.add_argument("--official-venv", type=Path, default=Path(tempfile.gettempdir()) / "official-amplitude-venv")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument(
+        "--ledger", action="store_true", help="pair this connector without and with events_ledger selected instead"
+    )
     parser.add_argument("--plot", type=Path, help="draw records/s and RSS over time to this PNG (needs matplotlib)")
     args = parser.parse_args()
 
@@ -197,9 +207,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             write_read_files(workdir, day_config(day))
-            official = None if args.skip_official else ensure_official_venv(args.official_venv)
-            settings = [("two CPUs", [])]
-            if args.one_cpu:
+            official = None if args.skip_official or args.ledger else ensure_official_venv(args.official_venv)
+            settings = [] if args.only_one_cpu else [("two CPUs", [])]
+            if args.one_cpu or args.only_one_cpu:
                 settings.append(("pinned to one CPU (taskset -c 0)", ["taskset", "-c", "0"]))  # a pod limit of 1
             pairs: dict[str, list[tuple[Result, Optional[Result]]]] = {}
             for label, pinned in settings:  # interleaved: ours, official, ours, official...
@@ -207,7 +217,12 @@ def main() -> int:
                 for number in range(1, args.pairs + 1):
                     ours = run_read(f"this, run {number}", [*pinned, *OURS], workdir, base_url)
                     theirs = None
-                    if official is not None:
+                    if args.ledger:
+                        theirs = run_read(
+                            f"this + ledger, run {number}", [*pinned, *OURS], workdir, base_url,
+                            catalog_name="catalog-ledger.json",
+                        )  # fmt: skip
+                    elif official is not None:
                         theirs = run_read(f"official 0.6.19, run {number}", [*pinned, *official], workdir, base_url)
                     pairs[label].append((ours, theirs))
     finally:
@@ -218,7 +233,7 @@ def main() -> int:
         print(f"\n{label}:")
         print_table([r for pair in runs for r in pair if r is not None])
         print_ratios(runs)
-    results = [r for r in pairs["two CPUs"][0] if r is not None]
+    results = [r for r in next(iter(pairs.values()))[0] if r is not None]
     if args.plot:
         from plot import draw  # bench/plot.py, beside this script; matplotlib only when drawing
 

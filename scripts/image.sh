@@ -4,7 +4,7 @@
 #   bash scripts/image.sh                    # build, then run every image test
 #   bash scripts/image.sh build              # build only; prints the base used, the build time and the image size
 #   bash scripts/image.sh run ARGS...        # `docker run --rm ARGS...` through podman and the workarounds below,
-#                                            # e.g. run -v "$PWD/examples:/secrets:ro" source-amplitude:0.4.0 spec
+#                                            # e.g. run -v "$PWD/examples:/secrets:ro" source-amplitude:0.5.0 spec
 #   bash scripts/image.sh tag                # prints the image's tag: source-amplitude:<pyproject.toml's version>
 #
 # The image is tagged source-amplitude:<version> (IMAGE=name:tag overrides it) and source-amplitude:dev (the tag

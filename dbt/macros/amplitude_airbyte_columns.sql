@@ -138,3 +138,39 @@
 {% macro duckdb__amplitude_airbyte_utc_timestamp(expression) %}cast(timezone('UTC', cast({{ expression }} as timestamptz)) as timestamp){% endmacro %}
 
 {% macro postgres__amplitude_airbyte_utc_timestamp(expression) %}(cast({{ expression }} as timestamptz) at time zone 'UTC'){% endmacro %}
+
+{#- A client event's key in amplitude_airbyte_event (dbt_amplitude's unique_event_id: id, device, time, user) as one
+    text, so that the incremental run finds the events it already holds with one hash join. -#}
+{% macro amplitude_airbyte_event_key(relation) %}
+    {{- dbt.concat([
+        "coalesce(cast(" ~ relation ~ ".id as " ~ dbt.type_string() ~ "), '')", "'|'",
+        "coalesce(" ~ relation ~ ".device_id, '')", "'|'",
+        "coalesce(cast(" ~ relation ~ ".client_event_time as " ~ dbt.type_string() ~ "), '')", "'|'",
+        "coalesce(" ~ relation ~ ".user_id, " ~ relation ~ ".amplitude_id, '')",
+    ]) -}}
+{% endmacro %}
+
+{#- The newest _fivetran_synced of the incremental table, as a timestamp literal (UTC, no zone), read when the model
+    runs: a literal bound lets the database skip what it need not scan. -#}
+{% macro amplitude_airbyte_synced_until(relation) %}
+    {%- set newest = none -%}
+    {%- if execute -%}
+        {%- set newest = run_query("select max(" ~ adapter.quote("_fivetran_synced") ~ ") from " ~ relation).columns[0].values()[0] -%}
+    {%- endif -%}
+    {{- "cast('" ~ (newest if newest is not none else "1970-01-01 00:00:00") ~ "' as " ~ dbt.type_timestamp() ~ ")" -}}
+{% endmacro %}
+
+{#- A UTC timestamp without zone (expression) as a timestamp with time zone, to compare with Airbyte's
+    _airbyte_extracted_at as it is stored (a timestamp with time zone; in PyAirbyte's Postgres cache one without, in
+    the server's zone, which the comparison reads alike). -#}
+{% macro amplitude_airbyte_utc_literal(expression) %}
+  {{ return(adapter.dispatch("amplitude_airbyte_utc_literal", "amplitude_airbyte")(expression)) }}
+{% endmacro %}
+
+{% macro default__amplitude_airbyte_utc_literal(expression) %}cast({{ expression }} as timestamp with time zone){% endmacro %}
+
+{% macro duckdb__amplitude_airbyte_utc_literal(expression) %}timezone('UTC', {{ expression }}){% endmacro %}
+
+{% macro postgres__amplitude_airbyte_utc_literal(expression) %}(({{ expression }}) at time zone 'UTC'){% endmacro %}
+
+{% macro bigquery__amplitude_airbyte_utc_literal(expression) %}timestamp({{ expression }}){% endmacro %}

@@ -5,9 +5,8 @@
     dbt_amplitude's unique_event_id. The raw table keeps every upload.
 
     Incremental, as a table: a run reads only the rows Airbyte extracted since the newest one the table holds, less
-    amplitude_airbyte_incremental_lookback_hours (48: the connector's grace period for late data), replaces the rows
-    it finds again (by uuid), and leaves out a row whose client event the table already holds from an earlier upload
-    (looked up among the rows uploaded from amplitude_airbyte_reupload_lookback_days before the new ones on). A full
+    amplitude_airbyte_incremental_lookback_hours (3), replaces the rows it finds again (by uuid), and leaves out a row whose client event the table already holds from an earlier upload
+    (looked up among the rows uploaded from amplitude_airbyte_reupload_lookback_days before the last run on). A full
     refresh gives the same rows, unless a first upload reaches the warehouse after its own re-upload, or more than
     that many days after it (both would need Amplitude to export a file days late): then run it with --full-refresh.
 -#}
@@ -48,9 +47,10 @@ first_uploads as (
         ) as _amplitude_airbyte_upload
     from {{ events }}
     {%- if is_incremental() %}
-    {%- set since = "(select max(" ~ adapter.quote("_fivetran_synced") ~ ") from " ~ this ~ ")" %}
-    where {{ amplitude_airbyte_utc_timestamp(extracted) }}
-        > {{ dbt.dateadd("hour", -1 * var("amplitude_airbyte_incremental_lookback_hours", 48), since) }}
+    {#- the bound as a literal, so that the database filters while it scans (a subquery here would not be) -#}
+    where {{ extracted }} > {{ amplitude_airbyte_utc_literal(dbt.dateadd(
+        "hour", -1 * var("amplitude_airbyte_incremental_lookback_hours", 3), amplitude_airbyte_synced_until(this)
+    )) }}
     {%- endif %}
 ),
 
@@ -73,20 +73,28 @@ left join event_types
 where first_uploads._amplitude_airbyte_upload = 1
 )
 
-select * from shaped
-{%- if is_incremental() %}
-where not exists (
-    select 1
-    from {{ this }} as modelled
-    where modelled.server_upload_time >= {{ dbt.dateadd(
-            "day", -1 * var("amplitude_airbyte_reupload_lookback_days", 30), "(select min(server_upload_time) from shaped)"
-        ) }}
-        and modelled.uuid <> shaped.uuid
-        and modelled.id is not distinct from shaped.id
-        and modelled.device_id is not distinct from shaped.device_id
-        and modelled.client_event_time is not distinct from shaped.client_event_time
-        and coalesce(modelled.user_id, modelled.amplitude_id) is not distinct from coalesce(shaped.user_id, shaped.amplitude_id)
-        and (modelled.server_upload_time < shaped.server_upload_time
-             or (modelled.server_upload_time = shaped.server_upload_time and modelled.uuid < shaped.uuid))
+{%- if is_incremental() %},
+
+modelled as (
+    {#- the client events the table holds, uploaded within the re-upload window, of the devices and event ids
+        arriving (a hash join on two columns, so that only those rows build a key) -#}
+    select {{ amplitude_airbyte_event_key("earlier") }} as event_key, min(earlier.server_upload_time) as first_upload
+    from {{ this }} as earlier
+    inner join (
+        select distinct coalesce(device_id, '') as device_key, coalesce(id, -1) as id_key from shaped
+    ) as arriving
+        on coalesce(earlier.device_id, '') = arriving.device_key and coalesce(earlier.id, -1) = arriving.id_key
+    where earlier.server_upload_time >= {{ dbt.dateadd(
+        "day", -1 * var("amplitude_airbyte_reupload_lookback_days", 30), amplitude_airbyte_synced_until(this)
+    ) }}
+    group by 1
 )
+
+select shaped.*
+from shaped
+left join modelled on modelled.event_key = {{ amplitude_airbyte_event_key("shaped") }}
+where modelled.event_key is null or shaped.server_upload_time <= modelled.first_upload
+{%- else %}
+
+select * from shaped
 {%- endif %}
