@@ -232,7 +232,7 @@ def main() -> int:
     for label, runs in pairs.items():
         print(f"\n{label}:")
         print_table([r for pair in runs for r in pair if r is not None])
-        print_ratios(runs)
+        print_ratios(runs, "the run with events_ledger" if args.ledger else "the official")
     results = [r for r in next(iter(pairs.values()))[0] if r is not None]
     if args.plot:
         from plot import draw  # bench/plot.py, beside this script; matplotlib only when drawing
@@ -244,7 +244,7 @@ def main() -> int:
     return 0 if all(r.exit_code == 0 for r in every) else 1
 
 
-def print_ratios(runs: list[tuple[Result, Optional[Result]]]) -> None:
+def print_ratios(runs: list[tuple[Result, Optional[Result]]], other: str = "the official") -> None:
     """Each pair's ratio, then the median and spread of the pairs whose official run was near its own median speed: a
     pair in which the machine slowed the official connector down (a shared, noisy machine) makes no ratio."""
     ours = [r.records_per_second for r, _ in runs]
@@ -259,9 +259,7 @@ def print_ratios(runs: list[tuple[Result, Optional[Result]]]) -> None:
         ratio = mine.records_per_second / speed
         noisy = abs(speed - usual) > NOISE_TOLERANCE * usual
         note = (
-            f"  NOISY: the official ran at {speed / usual:.0%} of its median speed; this pair is left out"
-            if noisy
-            else ""
+            f"  NOISY: {other} ran at {speed / usual:.0%} of its median speed; this pair is left out" if noisy else ""
         )
         print(f"  pair: {ratio:.1f}x ({mine.records_per_second:,.0f} vs {speed:,.0f} records/s){note}")
         if not noisy:
