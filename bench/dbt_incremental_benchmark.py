@@ -29,13 +29,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import airbyte as ab  # noqa: E402
 import duckdb  # noqa: E402
 from airbyte.caches import DuckDBCache  # noqa: E402
 
-from fake_amplitude import Dataset, FakeAmplitude  # noqa: E402
+from fake_amplitude import Dataset  # noqa: E402
+from test_support.pyairbyte_reads import read_fake_into  # noqa: E402
 
-CONNECTOR = ROOT / ".venv" / "bin" / "source-amplitude"
 DBT = ROOT / ".venv-dbt" / "bin" / "dbt"
 EVENTS_PER_HOUR = 5_000
 
@@ -43,16 +42,7 @@ EVENTS_PER_HOUR = 5_000
 def load_one_day(database: Path) -> int:
     """A day of the fake's events (and its events_list) through the connector and PyAirbyte into DuckDB."""
     data = Dataset.recent(datetime.now(UTC), days=1, events_per_hour=EVENTS_PER_HOUR)
-    with tempfile.TemporaryDirectory() as launcher_dir, FakeAmplitude(data) as fake:
-        launcher = Path(launcher_dir) / "source-amplitude"
-        launcher.write_text(f'#!/bin/sh\nexport AMPLITUDE_BASE_URL={fake.url}\nexec {CONNECTOR} "$@"\n')
-        launcher.chmod(0o755)
-        config = {**fake.config, "start_date": f"{data.first_hour:%Y-%m-%dT%H:00:00Z}"}
-        source = ab.get_source("source-amplitude", local_executable=launcher, config=config)
-        source.select_streams(["events", "events_list"])
-        cache = DuckDBCache(db_path=database, schema_name="amplitude")
-        source.read(cache=cache)
-        cache.get_sql_engine().dispose()
+    read_fake_into(DuckDBCache(db_path=database, schema_name="amplitude"), data, ["events", "events_list"])
     with duckdb.connect(str(database)) as connection:
         return int(connection.execute("SELECT count(*) FROM amplitude.events").fetchone()[0])  # type: ignore[index]
 

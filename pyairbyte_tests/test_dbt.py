@@ -6,11 +6,9 @@ be; one row per client event; events of a type missing from events_list kept wit
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -18,16 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import airbyte as ab
 import duckdb
 import orjson
 import psycopg2
 import pytest
 from airbyte.caches import CacheBase, DuckDBCache, PostgresCache
 
-from fake_amplitude import Dataset, FakeAmplitude
+from fake_amplitude import Dataset
 from fake_amplitude.dataset import EVENT_TYPES
 from test_support.postgres_server import SERVER_TIME_ZONE, postgres_server
+from test_support.pyairbyte_reads import read_fake_into
 
 ROOT = Path(__file__).resolve().parents[1]
 CONNECTOR = Path(os.environ.get("SOURCE_AMPLITUDE_EXECUTABLE", ROOT / ".venv" / "bin" / "source-amplitude"))
@@ -198,16 +196,7 @@ def read_into(warehouse: Warehouse) -> None:
     raw = event("dup-first", server_upload_time="2026-06-16 12:00:01.000000")
     raw += event("dup-reupload", server_upload_time="2026-06-24 12:00:01.000000")  # after the 7-day window
     raw += event("hidden-type", event_id=8, event_type="A type events_list does not list")
-    with tempfile.TemporaryDirectory() as launcher_dir, FakeAmplitude(DATASET, raw_hours={hours[-1]: raw}) as fake:
-        launcher = Path(launcher_dir) / "source-amplitude"
-        launcher.write_text(f'#!/bin/sh\nexport AMPLITUDE_BASE_URL={fake.url}\nexec {CONNECTOR} "$@"\n')
-        launcher.chmod(0o755)
-        config = {**fake.config, "start_date": f"{DATASET.first_hour:%Y-%m-%dT%H:00:00Z}"}
-        source = ab.get_source("source-amplitude", local_executable=launcher, config=config)
-        source.select_streams(["events", "events_list"])
-        source.read(cache=warehouse.cache)
-        warehouse.cache.get_sql_engine().dispose()
-        gc.collect()
+    read_fake_into(warehouse.cache, DATASET, ["events", "events_list"], raw_hours={hours[-1]: raw})
 
 
 def dbt_build(warehouse: Warehouse, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:

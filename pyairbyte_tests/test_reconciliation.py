@@ -6,21 +6,19 @@ naming that hour (unless they were deleted on purpose and recorded); a second fu
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import airbyte as ab
 import pytest
 
-from fake_amplitude import Dataset, FakeAmplitude
-from pyairbyte_tests.test_dbt import CONNECTOR, DBT, ROOT, Warehouse, duckdb_warehouse, postgres_warehouse
+from fake_amplitude import Dataset
+from pyairbyte_tests.test_dbt import DBT, ROOT, Warehouse, duckdb_warehouse, execute, postgres_warehouse
+from test_support.pyairbyte_reads import read_fake_into
 
 NOW = datetime.now(UTC)
 DATASET = Dataset.recent(NOW, days=1, events_per_hour=40, events_per_member=15)  # three members an hour
@@ -39,16 +37,10 @@ WAREHOUSES = pytest.mark.parametrize("make_warehouse", [duckdb_warehouse, postgr
 
 def load(warehouse: Warehouse, write_strategy: str, force_full_refresh: bool = False) -> None:
     """The fake's day (events and events_ledger) through PyAirbyte into the warehouse."""
-    with tempfile.TemporaryDirectory() as launcher_dir, FakeAmplitude(DATASET) as fake:
-        launcher = Path(launcher_dir) / "source-amplitude"
-        launcher.write_text(f'#!/bin/sh\nexport AMPLITUDE_BASE_URL={fake.url}\nexec {CONNECTOR} "$@"\n')
-        launcher.chmod(0o755)
-        config = {**fake.config, "start_date": f"{DATASET.first_hour:%Y-%m-%dT%H:00:00Z}"}
-        source = ab.get_source("source-amplitude", local_executable=launcher, config=config)
-        source.select_streams(["events", "events_ledger"])
-        source.read(cache=warehouse.cache, write_strategy=write_strategy, force_full_refresh=force_full_refresh)
-        warehouse.cache.get_sql_engine().dispose()
-        gc.collect()
+    streams = ["events", "events_ledger"]
+    read_fake_into(
+        warehouse.cache, DATASET, streams, write_strategy=write_strategy, force_full_refresh=force_full_refresh
+    )
 
 
 def reconcile(warehouse: Warehouse, tmp_path: Path, **dbt_vars: str) -> subprocess.CompletedProcess[str]:
@@ -65,17 +57,6 @@ def reconcile(warehouse: Warehouse, tmp_path: Path, **dbt_vars: str) -> subproce
     ]  # fmt: skip
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
-
-
-def execute(warehouse: Warehouse, *statements: str) -> None:
-    connection = warehouse.connect_rw()
-    try:
-        cursor = connection.cursor()
-        for statement in statements:
-            cursor.execute(statement)
-        connection.commit()
-    finally:
-        connection.close()
 
 
 def named_hours(built: subprocess.CompletedProcess[str], status: str) -> list[str]:
