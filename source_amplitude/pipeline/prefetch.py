@@ -52,12 +52,14 @@ class Scope:
             raise Cancelled()
 
     def new_directory(self) -> Path:
-        directory = new_work_dir()
+        """Made under the prefetch's lock, after checking the cancel flag: close() either finds it and removes it, or
+        came first and no directory is made. (Made outside the lock, a directory could appear just after close()
+        removed the others, and stay behind when the process ends at once, as it does on a signal.)"""
         with self.lock:
-            self.directories.append(directory)
             if self.cancelled.is_set():
-                remove_quietly(directory)
                 raise Cancelled()
+            directory = new_work_dir()
+            self.directories.append(directory)
         return directory
 
 
