@@ -135,7 +135,7 @@ class BatchingSource(AbstractSource):
             if extra is not None:
                 extra[stream.name] += record_data_or_message.count - 1
             return record_data_or_message
-        record = getattr(record_data_or_message, "record", None)
+        record = record_data_or_message.record if isinstance(record_data_or_message, AirbyteMessage) else None
         if extra is not None and record is not None and record.stream != stream.name:
             extra[stream.name] -= 1  # a ledger row (pipeline/ledger.py), in the events stream's turn: not its record
         return super()._get_message(record_data_or_message, stream)

@@ -15,7 +15,14 @@ from pathlib import Path
 import requests
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 
-from source_amplitude.export.archive import ArchiveError, Members, archive_members, save_response, validate_archive
+from source_amplitude.export.archive import (
+    ArchiveError,
+    Members,
+    archive_members,
+    member_sizes,
+    save_response,
+    validate_archive,
+)
 from source_amplitude.export.windows import WindowAnswer
 from source_amplitude.pipeline.failures import BrokenDownload
 from source_amplitude.pipeline.hours import export_hour, parse_export_hour
@@ -58,7 +65,10 @@ class WindowDownloader:
                     size = save_response(response, archive, _checking(scope, progress.add), self._disk)
                 validate_archive(archive)
                 members = self._members(archive, params)
-                return WindowAnswer(first, last, directory, archive, members, size, time.monotonic() - started)
+                seconds = time.monotonic() - started
+                return WindowAnswer(
+                    first, last, directory, archive, members, size, seconds, member_bytes=member_sizes(archive)
+                )
             except BROKEN_DOWNLOAD_ERRORS as error:
                 archive.unlink(missing_ok=True)
                 if attempt > max_retries:

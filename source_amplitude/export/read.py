@@ -36,6 +36,7 @@ from source_amplitude.record_batch import RecordBatch
 from source_amplitude.state.events import ExportState, missing_partitions
 
 WINDOW_REGROW_HOURS = 24
+WHERE = "Amplitude's export"  # how messages name a member: its hour is said beside it
 S3_EXPORT_URL = "https://amplitude.com/docs/data/destination-catalog/amazon-s3"
 
 Item = Union[StreamData, RecordBatch, AirbyteTraceMessage]
@@ -156,16 +157,18 @@ class ExportRead:
 
     def stop(self) -> Optional[str]:
         """Close everything (an interrupted sync); says what the read was doing, or None if idle."""
-        self._say_no_data()
-        self._window = None
-        self._windows = None
+        self._forget_windows()
         return self._raw.stop(self.state.cursor)
 
     def close(self) -> None:
+        self._forget_windows()
+        self._raw.close()
+
+    def _forget_windows(self) -> None:
+        """The windows' plan and the one being read (their files are the skeleton's to remove)."""
         self._say_no_data()
         self._window = None
         self._windows = None
-        self._raw.close()
 
     def _hour_records(self, window: Window, hour: datetime) -> Iterator[Union[StreamData, RecordBatch]]:
         tally = Tally()
@@ -197,7 +200,8 @@ class ExportRead:
             self._windows.set_window_hours(download.split_to)
         self._window.parts = self._parts_to_read(download)
         # in the order they are read: this window's parts, then those of the next windows already on disk
-        for fetched in [download, *self._raw.ahead()]:
+        self._raw.convert(part for parts in self._window.parts.values() for part in parts)
+        for fetched in self._raw.ahead():
             self._raw.convert(part for parts in self._parts_to_read(fetched).values() for part in parts)
 
     def _refused(self, hour: datetime, detail: str) -> AirbyteTracedException:
@@ -227,7 +231,7 @@ class ExportRead:
             if download.first <= hour <= download.last:  # export/download.py warns about any other
                 members, delivered = download.members[hour], self.state.delivered(hour)
                 parts[hour] = [
-                    Part(hour, n, Member(archive, members[n]), members[n], "Amplitude's export")
+                    Part(hour, n, Member(archive, members[n], download.member_bytes.get(members[n])), members[n], WHERE)
                     for n in sorted(members)
                     if n not in delivered
                 ]

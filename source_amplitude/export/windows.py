@@ -36,6 +36,7 @@ class WindowAnswer:
     seconds: float  # from the request to the checked archive
     split_to: Optional[int] = None  # the window size that worked, when Amplitude refused a larger one
     refused: Optional[str] = None  # Amplitude's answer, when it refuses even this single hour (400/504)
+    member_bytes: dict[str, int] = field(default_factory=dict)  # each member's compressed size, by name
 
     @property
     def hours(self) -> int:

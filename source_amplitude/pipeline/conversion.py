@@ -64,7 +64,7 @@ class Conversion:
             for lines in self._reader.lines(tag):
                 yield from parse_lines(lines, self._repairs, times)
 
-    def take_repairs(self) -> tuple[Repairs, UploadTimes]:
+    def take_part_notes(self) -> tuple[Repairs, UploadTimes]:
         """What the lenient path changed (parsers/lenient_json.py), for the stream's WARN, and the first and last
         server_upload_time (when asked for), both since the last call."""
         repairs, times = self._repairs, self._upload_times

@@ -18,12 +18,15 @@ from source_amplitude.pipeline.gzip_lines import gzip_line_batches
 class Member:
     path: Path  # a zip archive, or the gzip file itself
     entry: Optional[str] = None  # the member's name inside the zip; None for a gzip file
+    size: Optional[int] = None  # its compressed size, when the caller listed it already
 
     @property
     def name(self) -> str:
         return self.entry or self.path.name
 
     def compressed_size(self) -> int:
+        if self.size is not None:
+            return self.size
         if self.entry is None:
             return self.path.stat().st_size
         with zipfile.ZipFile(self.path) as archive:

@@ -89,10 +89,6 @@ class RawRead(Generic[T, F]):
         self._ready: list[F] = []  # fetched by the current item's job and not handed out yet (a split window)
         self._queued: set[tuple[datetime, int, str]] = set()  # parts given to the conversion, not read yet
 
-    @property
-    def started(self) -> bool:
-        return self._prefetch is not None
-
     def start(self, items: Iterator[T], fetch: Fetch[T, list[F]], limit: Callable[[], int], name: str) -> None:
         """Fetch `items` ahead, in order, at most `limit()` alive at once (the one being read included); each fetch
         gives one or more Fetched (a window split in halves gives its halves), handed over in order by `next`."""
@@ -152,7 +148,7 @@ class RawRead(Generic[T, F]):
                 for item in conversion.records(part.key):
                     own.records += item.count if isinstance(item, RecordBatch) else 1
                     yield item
-                repairs, times = conversion.take_repairs()
+                repairs, times = conversion.take_part_notes()
                 own.repairs.update(repairs)
                 first, last = times.first, times.last
         except NotEnoughDisk as error:
