@@ -7,6 +7,7 @@ resumes."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -71,6 +72,7 @@ def run() -> None:
     for handler in logging.getLogger().handlers:  # the CDK's console handler, set up by the entry point
         raise_broken_pipe(handler)
     parsed = entrypoint.parse_args(sys.argv[1:])
+    gc.freeze()  # what start-up built (the CDK, its models) stays out of the collector's passes over a long read
     text, binary = sys.stdout, sys.stdout.buffer
     outputs = entrypoint.run(parsed)
     output: Optional[Output] = None  # the output being written, until it is whole

@@ -11,6 +11,7 @@ part's first and last server_upload_time, for the ledger) or {"error": "archive"
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -69,6 +70,7 @@ def main() -> None:
     if len(sys.argv) > 1:
         die_with_parent(int(sys.argv[1]))
     answers = sys.stdout.buffer
+    gc.freeze()  # what start-up built stays out of the collector's passes
     for line in sys.stdin.buffer:
         try:
             answer = convert(orjson.loads(line))

@@ -34,9 +34,10 @@ def gzip_line_batches(member: IO[bytes], name: str, read_bytes: int = READ_CHUNK
             else:
                 compressed = b""
             if data:
-                parts = (pending + data).split(b"\n")
+                parts = data.split(b"\n")
+                parts[0] = pending + parts[0]  # the line cut at the last chunk's end (not a copy of the whole chunk)
                 pending = parts.pop()
-                batch.extend(part for part in parts if part)
+                batch += parts if b"" not in parts else [part for part in parts if part]
                 if len(batch) >= LINES_PER_BATCH:
                     yield batch
                     batch = []
