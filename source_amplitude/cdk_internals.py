@@ -1,7 +1,8 @@
 """Every use of airbyte-cdk's private API, in one place.
 
-The raw-events fast path prints many RECORD messages at once (record_batch.py), which the CDK's read loop does not
-know: it would serialize each item as one AirbyteMessage and count a batch as one record. Three hooks make it work:
+The raw-events fast path prints many RECORD messages at once (pipeline/record_batch.py), which the CDK's read loop
+does not know: it would serialize each item as one AirbyteMessage and count a batch as one record. Three hooks
+make it work:
 - `BatchingEntrypoint`: the `read` branch of `AirbyteEntrypoint.run`, copied, printing a RecordBatch's payload as it
   is; and `handle_record_counts` counting its records for the next STATE's sourceStats.
 - `BatchingSource`: `AbstractSource._get_message` passes a RecordBatch through; the CDK's "Read N records from S
@@ -40,7 +41,7 @@ from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
 from airbyte_cdk.utils.message_utils import HashableStreamDescriptor
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_amplitude.record_batch import FileSlice, RecordBatch
+from source_amplitude.pipeline.record_batch import FileSlice, RecordBatch
 
 Output = Union[str, bytes, FileSlice]
 READ_LOG_LINE = re.compile(r"^Read (\d+) records from (.+) stream$")  # AbstractSource._read_stream's summary

@@ -23,7 +23,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_amplitude.cdk_internals import BatchingEntrypoint, Output
 from source_amplitude.config import parse_config
-from source_amplitude.record_batch import FileSlice
+from source_amplitude.pipeline.record_batch import FileSlice
 from source_amplitude.source import SourceAmplitude, SyncStopped
 
 INTERRUPT_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as a shell reports them

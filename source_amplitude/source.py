@@ -43,7 +43,7 @@ from source_amplitude.errors import (
 from source_amplitude.http import dashboard_budget
 from source_amplitude.pipeline.ledger import LEDGER_STREAM
 from source_amplitude.pipeline.scratch import remove_leftover_configs
-from source_amplitude.state_input import read_state_file, state_messages
+from source_amplitude.state.input_file import read_state_file, state_messages
 from source_amplitude.streams.bucket_files import BucketEvents, BucketFileStream, MergedIds
 from source_amplitude.streams.catalog import Annotations, Cohorts, EventsList
 from source_amplitude.streams.charts import ChartsMetadata, ChartStream

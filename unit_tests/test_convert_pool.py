@@ -19,7 +19,7 @@ from fake_amplitude.archive import member_name, write_export_zip
 from source_amplitude.export.archive import ArchiveError
 from source_amplitude.parsers.events import record_messages
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
-from source_amplitude.record_batch import FileSlice, RecordBatch
+from source_amplitude.pipeline.record_batch import FileSlice, RecordBatch
 from source_amplitude.run import write_slice
 
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)

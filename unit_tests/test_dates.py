@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from source_amplitude.dates import date_slices, parse_state_date
+from source_amplitude.state.dates import date_slices, parse_state_date
 
 
 def test_slices_cover_the_range_inclusively_in_chunks() -> None:

@@ -18,8 +18,9 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
 from airbyte_cdk.test.standard_tests._spec_compatibility import compare_specs
 from airbyte_connector_models.metadata.v0.connector_metadata_definition_v0 import ConnectorMetadataDefinitionV0
 
-from source_amplitude import check, errors, state_input
+from source_amplitude import check, errors
 from source_amplitude.source import SourceAmplitude
+from source_amplitude.state import input_file
 from source_amplitude.streams import charts as chart_streams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +105,8 @@ def test_our_start_date_pattern_accepts_every_official_start_date() -> None:
 
 
 def test_console_script_is_declared() -> None:
-    assert 'source-amplitude = "source_amplitude.run:run"' in (ROOT / "pyproject.toml").read_text()
+    # launch.main starts run.run without the CDK's package index (integration_tests/test_start_up.py)
+    assert 'source-amplitude = "source_amplitude.launch:main"' in (ROOT / "pyproject.toml").read_text()
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,7 @@ def test_console_script_is_declared() -> None:
         errors.NOT_JSON_MESSAGE,
         errors.UNEXPECTED_ANSWER_MESSAGE,
         errors.UNUSABLE_STATE_MESSAGE,
-        state_input.WHOLE_STATE_MESSAGE,
+        input_file.WHOLE_STATE_MESSAGE,
         chart_streams.MISSING_CHART,
         check.CHECK_TRANSIENT_MESSAGE,
     ],

@@ -31,8 +31,8 @@ from source_amplitude.pipeline.ledger import Ledger
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.raw_read import Part, RawRead, Tally
 from source_amplitude.pipeline.read_messages import report_hour, warn_repaired
+from source_amplitude.pipeline.record_batch import RecordBatch
 from source_amplitude.pipeline.scratch import DiskBudget
-from source_amplitude.record_batch import RecordBatch
 from source_amplitude.state.events import ExportState, missing_partitions
 
 WINDOW_REGROW_HOURS = 24

@@ -16,8 +16,8 @@ from source_amplitude.parsers.events import UploadTimes, parse_lines, record_bat
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.convert_pool import ConvertedMembers, ConvertPool, Job
 from source_amplitude.pipeline.members import Member, MemberReader
+from source_amplitude.pipeline.record_batch import RecordBatch
 from source_amplitude.pipeline.scratch import DiskBudget
-from source_amplitude.record_batch import RecordBatch
 
 # JSON lines inflate about 8x, and each becomes a RECORD message a little longer: what a member's converted file takes.
 CONVERTED_BYTES_PER_GZIP_BYTE = 10

@@ -25,8 +25,8 @@ from source_amplitude.parsers.events import UploadTimes
 from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.cpus import conversion_workers, usable_cpus
 from source_amplitude.pipeline.gzip_lines import ArchiveError
+from source_amplitude.pipeline.record_batch import FileSlice, RecordBatch
 from source_amplitude.pipeline.scratch import DiskBudget
-from source_amplitude.record_batch import FileSlice, RecordBatch
 
 JOBS_AHEAD = 3  # members converted ahead of the one being printed: bounds the disk the output files take
 

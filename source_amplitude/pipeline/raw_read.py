@@ -28,8 +28,8 @@ from source_amplitude.pipeline.ledger import Ledger, PartRead
 from source_amplitude.pipeline.members import Member
 from source_amplitude.pipeline.prefetch import Fetch, Prefetch
 from source_amplitude.pipeline.read_messages import stopped_message
+from source_amplitude.pipeline.record_batch import RecordBatch
 from source_amplitude.pipeline.scratch import DiskBudget, NotEnoughDisk, remove_stale_work_dirs
-from source_amplitude.record_batch import RecordBatch
 
 Item = Union[StreamData, RecordBatch]
 # How a stream's file becomes records when it is not raw events (merged_ids); None: the conversion pipeline.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Optional
 
-from source_amplitude.dates import parse_state_date
+from source_amplitude.state.dates import parse_state_date
 from source_amplitude.state.protocol import UnusableState, quote
 
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Optional
 
-from source_amplitude.dates import date_slices
 from source_amplitude.parsers.user_deletions import deletion_record
+from source_amplitude.state.dates import date_slices
 from source_amplitude.state.protocol import UnusableState, quote
 
 STATE_VERSION = 1

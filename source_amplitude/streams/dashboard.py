@@ -12,7 +12,6 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 
 from source_amplitude.config import AmplitudeConfig
-from source_amplitude.dates import date_slices
 from source_amplitude.errors import (
     DEFAULT_POLICY,
     GROUP_BY_COUNTRY_HINT,
@@ -26,6 +25,7 @@ from source_amplitude.parsers.common import Parsed, Record
 from source_amplitude.parsers.dashboard import active_users_records, average_session_length_records
 from source_amplitude.settings import DASHBOARD_LOOKBACK_DAYS, DASHBOARD_MAX_SLICE_DAYS
 from source_amplitude.state.dashboard import DayState, parse_day_state
+from source_amplitude.state.dates import date_slices
 from source_amplitude.state.protocol import state_property
 
 

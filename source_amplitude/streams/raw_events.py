@@ -16,7 +16,7 @@ from source_amplitude.config import AmplitudeConfig
 from source_amplitude.pipeline.hours import floor_hour
 from source_amplitude.pipeline.ledger import Ledger
 from source_amplitude.pipeline.read_messages import cursor_in_future
-from source_amplitude.record_batch import RecordBatch
+from source_amplitude.pipeline.record_batch import RecordBatch
 
 
 class FilesRead(Protocol):

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from source_amplitude.source import SourceAmplitude
-from source_amplitude.state_input import read_state_file
+from source_amplitude.state.input_file import read_state_file
 
 
 def state_line(stream: str, cursor: str) -> bytes:
