@@ -32,13 +32,18 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv-dbt/.installed-* && touch "$stamp"
 fi
 
-# -s shows what PyAirbyte prints; -W error::...Unraisable... fails a test that leaves a warning of a stopped subprocess
+# On every CPU (pytest-xdist); -rA prints what PyAirbyte printed in each test, passed or not, for the check below;
+# -W error::...Unraisable... fails a test that leaves a warning of a stopped subprocess
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 PATH="$PWD/.venv-pyairbyte/bin:$PATH" SOURCE_AMPLITUDE_EXECUTABLE="$PWD/.venv/bin/source-amplitude" \
   DBT_EXECUTABLE="$PWD/.venv-dbt/bin/dbt" \
-  run_pytest .venv-pyairbyte/bin/python -m pytest -q -s -p no:cacheprovider -o addopts= -W ignore::FutureWarning \
-  -W error::pytest.PytestUnraisableExceptionWarning pyairbyte_tests "$@" 2>&1 | tee "$log"
+  run_pytest .venv-pyairbyte/bin/python -m pytest -q -rA -n "$(nproc)" -p no:cacheprovider -o addopts= \
+  -W ignore::FutureWarning -W error::pytest.PytestUnraisableExceptionWarning pyairbyte_tests "$@" 2>&1 | tee "$log"
+if grep -qE "[0-9]+ passed" "$log" && ! grep -q "Sync completed" "$log"; then
+  echo "PyAirbyte's output is missing from the log: the check below could not see a traceback" >&2
+  exit 1
+fi
 # PyAirbyte stops the connector with SIGTERM once it has its answer: the connector must end as the signal does,
 # without a traceback (issue 29). Anything it prints on stderr shows here.
 if grep -E "Traceback|Exception ignored|Exit Code: 143" "$log"; then
