@@ -162,3 +162,19 @@ def test_the_readme_layout_names_every_module_of_the_package() -> None:
     assert modules
     named = {path for path in modules if re.search(rf"(?<![\w/.]){re.escape(Path(path).name)}", layout)}
     assert [path for path in modules if path not in named] == []  # a whole name: ledger.py is not events_ledger.py
+
+
+def test_every_stream_is_in_the_docs_streams_table_and_the_example_catalog() -> None:
+    """Steps of README's new-stream checklist that no read checks (a throwaway stream added by the checklist alone
+    passed every tier without them)."""
+    from source_amplitude import SourceAmplitude
+
+    config = json.loads((ROOT / "examples" / "config.json").read_text())
+    names = {stream.name for stream in SourceAmplitude().streams(config)}
+    assert {"events", "charts_metadata", "chart_act1vusr"} <= names
+    streams_section = (ROOT / "docs" / "amplitude.md").read_text().split("## Supported streams", 1)[1]
+    documented = set(re.findall(r"^\| `([a-z_<>]+)`", streams_section.split("\n## ", 1)[0], re.MULTILINE))
+    as_documented = {"chart_<id>" if n.startswith("chart_") else n for n in names}
+    assert as_documented - documented == set()
+    example = json.loads((ROOT / "examples" / "catalog.json").read_text())
+    assert names - {entry["stream"]["name"] for entry in example["streams"]} == set()
