@@ -1,6 +1,9 @@
 """Every failure of a raw-events read that is not an HTTP answer (errors.py holds those), as data: the exception's
 class -> the failure type and the message the user reads. Both sources (Export API windows and bucket objects)
-translate through here, so one cause has one type and one message whichever mode meets it."""
+translate through here, so one cause has one type and one message whichever mode meets it. Two neighbours keep the
+same form: a bucket's own problems (bucket/messages.py STORE_FAILURES, keyed by the store's kind of problem, with the
+bucket to name), and an unusable saved state (one exception, state/protocol.py load_state: a config_error in
+errors.py's words)."""
 
 from __future__ import annotations
 
