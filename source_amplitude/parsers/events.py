@@ -235,8 +235,8 @@ def record_batch(
 
 # orjson writes a float of magnitude 1e16 or more with an exponent and a plus sign ("1.2345678901234568e+29"), which
 # JSON text of Amplitude's never has otherwise (no plus in ids, hashes or timestamps): a one-pass check of the output
-# instead of a digit scan of every input byte. A compiled pattern, because `b"e+" in payload` scans 1.5 times slower
-# (bench/per_line_benchmark.py; it was 9 % of a one-CPU read under perf).
+# instead of a digit scan of every input byte. A compiled pattern: CPython searches `b"e+" in payload` byte by byte
+# (measured on a batch's output, 1.04 ns per byte against the pattern's 0.67; it was 9 % of a one-CPU read's cycles).
 ORJSON_LARGE_FLOAT = re.compile(rb"e\+")
 
 
