@@ -95,6 +95,35 @@ def test_close_stops_jobs_at_their_next_chunk_and_removes_every_directory() -> N
     assert not any(directory.exists() for directory in directories.values())
 
 
+def test_a_directory_whose_removal_a_signal_cut_short_is_still_removed_by_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGINT raises on the main thread wherever it is, also inside discard's removal: what is left is removed by
+    close(), as the interrupted read's cleanup calls it."""
+    import source_amplitude.pipeline.prefetch as prefetch_module
+
+    def fetch(item: int, scope: Scope) -> Path:
+        directory = scope.new_directory()
+        (directory / "export.zip").write_bytes(b"x")
+        return directory
+
+    prefetch = Prefetch(iter(range(1)), fetch, lambda: 1, "test")
+    directory = prefetch.next()
+    assert directory is not None and directory.exists()
+
+    def removal_interrupted(path: Path) -> None:
+        (path / "export.zip").unlink()  # rmtree removes the files first, then the directory
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(prefetch_module, "remove_quietly", removal_interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            prefetch.discard(directory)
+    assert directory.exists()
+    prefetch.close()
+    assert not directory.exists()
+
+
 def test_a_job_blocked_where_it_cannot_check_is_left_within_the_close_wait() -> None:
     release = threading.Event()
 

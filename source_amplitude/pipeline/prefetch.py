@@ -107,12 +107,14 @@ class Prefetch(Generic[T, R]):
         return ready
 
     def discard(self, directory: Path) -> None:
-        """A job's directory whose result has been used: removed now rather than at close()."""
+        """A job's directory whose result has been used: removed now rather than at close(). It stays the
+        prefetch's until it is gone from disk: a signal raised on this thread during the removal (a large download
+        takes a moment) leaves it for close() to remove, not half removed and owned by nobody."""
         with self._lock:
             for scope in self._scopes:
                 if directory in scope.directories:
-                    scope.directories.remove(directory)
                     remove_quietly(directory)
+                    scope.directories.remove(directory)
                     if not scope.directories:  # its job is done (its result was handed out): nothing more to own
                         self._scopes.remove(scope)
                     return
