@@ -1,6 +1,6 @@
-"""The console script starts without airbyte-cdk's package index (source_amplitude/launch.py): every command runs to
-the end without the CDK's `__init__` having run, says what the usual start says, and a program that asks the
-package for a name it only gets from that `__init__` still gets it."""
+"""The console script starts without airbyte-cdk's package index and with the faster attribute docstrings
+(source_amplitude/launch.py): every command runs to the end without the CDK's `__init__` having run, says what the
+usual start says, and a program that asks the package for a name it only gets from that `__init__` still gets it."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from test_support.connector_process import connector_command
 from test_support.fixtures import config_for
 
 ROOT = Path(__file__).resolve().parents[1]
-# The console script, which also says on stderr, as it exits, whether the CDK's package __init__ ran.
+# The console script, which also says on stderr, as it exits, whether the CDK's package __init__ ran and whose
+# attribute docstrings serpyco_rs used.
 REPORTING_LAUNCH = (
     "import atexit, sys\n"
     "from source_amplitude import launch\n"
     "atexit.register(lambda: sys.stderr.write("
     "f\"cdk-index-ran={not launch.is_deferred(sys.modules['airbyte_cdk'])}\\n\"))\n"
+    "atexit.register(lambda: sys.stderr.write("
+    "f\"attribute-docs={sys.modules['attributes_doc'].get_attributes_doc.__module__}\\n\"))\n"
     "sys.argv[0] = 'source-amplitude'\n"
     "launch.main()\n"
 )
@@ -53,6 +56,7 @@ def test_every_command_runs_without_the_cdks_package_index(
     )
     assert launched.returncode == usual.returncode == 0, launched.stderr[-3000:]
     assert "cdk-index-ran=False" in launched.stderr, launched.stderr[-3000:]
+    assert "attribute-docs=source_amplitude.attribute_docs" in launched.stderr, launched.stderr[-3000:]
     assert said(launched.stdout) == said(usual.stdout)
     assert len(said(usual.stdout)) > (100 if command == "read" else 0)
 
