@@ -7,7 +7,7 @@ WORKDIR /airbyte/integration_code
 COPY pyproject.toml poetry.lock README.md ./
 COPY source_amplitude ./source_amplitude
 # The dependencies exactly as poetry.lock pins them (with their hashes, exported by a throwaway Poetry, the version
-# scripts/lib/poetry.sh pins), then the connector itself.
+# scripts/lib/tools.sh pins), then the connector itself.
 RUN python -m venv /tmp/poetry \
     && /tmp/poetry/bin/pip install --no-cache-dir "poetry==2.2.1" "poetry-plugin-export==1.9.0" \
     && /tmp/poetry/bin/poetry export --only main --format requirements.txt --output /tmp/requirements.txt \

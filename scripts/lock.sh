@@ -6,15 +6,15 @@
 # Then run the tests (bash scripts/test.sh) and commit the three files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib/poetry.sh
+source scripts/lib/tools.sh
 poetry lock
-freeze() {  # requirements file -> constraints file: a fresh virtualenv, then pip freeze
+freeze() {  # requirements file -> constraints file: a fresh virtualenv, then uv pip freeze
   local requirements="$1" constraints="$2" venv
   venv="$(mktemp -d)"
-  "$PYTHON" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  uv venv --quiet --python "$PYTHON" "$venv"
+  VIRTUAL_ENV="$venv" uv pip install --quiet -r "$requirements"
   { echo "# Every package of the virtualenv $requirements makes, pinned (scripts/lock.sh writes this file)."
-    "$venv/bin/python" -m pip freeze --all --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; } > "$constraints"
+    VIRTUAL_ENV="$venv" uv pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; } > "$constraints"
   rm -rf "$venv"
 }
 freeze pyairbyte_tests/requirements.txt pyairbyte_tests/constraints.txt

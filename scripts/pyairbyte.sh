@@ -9,28 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/run_pytest.sh
 source scripts/lib/debian_packages.sh
+source scripts/lib/tools.sh
 bash scripts/setup.sh
 
 need_debian_packages "$FAKETIME" "$POSTGRESQL"
 
-PYTHON="${PYTHON:-python3.11}"
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-stamp=.venv-pyairbyte/.installed-$(cat pyairbyte_tests/requirements.txt pyairbyte_tests/constraints.txt | sha1sum | cut -c1-12)
-if [ ! -f "$stamp" ]; then
-  [ -x .venv-pyairbyte/bin/python ] || "$PYTHON" -m venv .venv-pyairbyte
-  .venv-pyairbyte/bin/python -m pip install --quiet --disable-pip-version-check -r pyairbyte_tests/requirements.txt \
-    -c pyairbyte_tests/constraints.txt
-  rm -f .venv-pyairbyte/.installed-* && touch "$stamp"
-fi
-
-# dbt (the package at dbt/, run on PyAirbyte's DuckDB by pyairbyte_tests/test_dbt.py) in a third virtualenv
-stamp=.venv-dbt/.installed-$(cat dbt/requirements-test.txt dbt/constraints-test.txt | sha1sum | cut -c1-12)
-if [ ! -f "$stamp" ]; then
-  [ -x .venv-dbt/bin/python ] || "$PYTHON" -m venv .venv-dbt
-  .venv-dbt/bin/python -m pip install --quiet --disable-pip-version-check -r dbt/requirements-test.txt \
-    -c dbt/constraints-test.txt
-  rm -f .venv-dbt/.installed-* && touch "$stamp"
-fi
+# PyAirbyte's and dbt's virtualenvs, exactly as their constraint files pin them (scripts/lock.sh updates those)
+venv_from_constraints .venv-pyairbyte pyairbyte_tests/requirements.txt pyairbyte_tests/constraints.txt
+venv_from_constraints .venv-dbt dbt/requirements-test.txt dbt/constraints-test.txt
 
 # On every CPU (pytest-xdist); -rA prints what PyAirbyte printed in each test, passed or not, for the check below;
 # -W error::...Unraisable... fails a test that leaves a warning of a stopped subprocess

@@ -3,7 +3,7 @@
 # updates the lock). Safe to re-run: it does nothing while pyproject.toml and poetry.lock are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib/poetry.sh
+source scripts/lib/tools.sh
 stamp=.venv/.installed-$(cat pyproject.toml poetry.lock | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
