@@ -6,14 +6,17 @@ WORKDIR /airbyte/integration_code
 
 COPY pyproject.toml poetry.lock README.md ./
 COPY source_amplitude ./source_amplitude
-# The dependencies exactly as poetry.lock pins them (with their hashes, exported by a throwaway Poetry, the version
-# scripts/lib/tools.sh pins), then the connector itself.
-RUN python -m venv /tmp/poetry \
-    && /tmp/poetry/bin/pip install --no-cache-dir "poetry==2.2.1" "poetry-plugin-export==1.9.0" \
-    && /tmp/poetry/bin/poetry export --only main --format requirements.txt --output /tmp/requirements.txt \
-    && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
-    && pip install --no-cache-dir --no-deps . \
-    && rm -rf /tmp/poetry /tmp/requirements.txt \
+# The dependencies exactly as poetry.lock pins them, with their hashes (exported by a throwaway Poetry), installed by
+# uv (pip's job on the same file, ~10x faster; trusting the system's CAs, as pip does here), then the connector
+# itself; the tools' versions are those scripts/lib/tools.sh pins.
+RUN python -m venv /tmp/tools \
+    && /tmp/tools/bin/pip install --no-cache-dir "poetry==2.2.1" "poetry-plugin-export==1.9.0" "uv==0.13.8" \
+    && /tmp/tools/bin/poetry export --only main --format requirements.txt --output /tmp/requirements.txt \
+    && export UV_SYSTEM_CERTS=1 \
+    && /tmp/tools/bin/uv pip install --system --break-system-packages --no-cache --compile-bytecode --require-hashes \
+        -r /tmp/requirements.txt \
+    && /tmp/tools/bin/uv pip install --system --break-system-packages --no-cache --compile-bytecode --no-deps . \
+    && rm -rf /tmp/tools /tmp/requirements.txt \
     && chown -R airbyte:airbyte /airbyte
 
 # Airbyte reads these labels; the version is pyproject.toml's (unit_tests/test_packaging.py keeps them equal).

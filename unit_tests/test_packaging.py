@@ -56,6 +56,24 @@ def test_one_version_and_one_docs_page_everywhere() -> None:
     assert docs_url.endswith("/docs/amplitude.md") and "docs.airbyte.com" not in docs_url
 
 
+def test_this_virtualenv_holds_the_versions_poetry_lock_pins() -> None:
+    """scripts/setup.sh installs .venv with `poetry sync`: every package of the lock's main and dev groups is here at
+    its locked version (the image's test checks the main group in the image)."""
+    import importlib.metadata
+    import platform
+
+    from packaging.utils import canonicalize_name
+
+    from test_support.locked import locked_versions
+
+    pinned = locked_versions({"main", "dev"}, {"python_version": platform.python_version().rsplit(".", 1)[0]})
+    installed: dict[str, str] = {}
+    for distribution in importlib.metadata.distributions():  # the first on sys.path, as `import` finds them
+        installed.setdefault(canonicalize_name(distribution.metadata["Name"]), distribution.version)
+    assert len(pinned) > 50 and "airbyte-cdk" in pinned
+    assert {name: installed.get(name) for name in pinned} == pinned
+
+
 def test_dockerfile_entrypoint_matches_airbyte_entrypoint_and_runs_as_airbyte() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     env = re.search(r'ENV AIRBYTE_ENTRYPOINT="([^"]+)"', dockerfile)
