@@ -24,7 +24,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 PATH="$PWD/.venv-pyairbyte/bin:$PATH" SOURCE_AMPLITUDE_EXECUTABLE="$PWD/.venv/bin/source-amplitude" \
   DBT_EXECUTABLE="$PWD/.venv-dbt/bin/dbt" \
-  run_pytest .venv-pyairbyte/bin/python -m pytest -q -rA -n "$(nproc)" -p no:cacheprovider -o addopts= \
+  run_pytest .venv-pyairbyte/bin/python -m pytest -q -rA --durations=12 -n "$(nproc)" -p no:cacheprovider -o addopts= \
   -W ignore::FutureWarning -W error::pytest.PytestUnraisableExceptionWarning pyairbyte_tests "$@" 2>&1 | tee "$log"
 if grep -qE "[0-9]+ passed" "$log" && ! grep -qE "^=+ PASSES =+$" "$log"; then  # -rA's captured output
   echo "the tests' captured output is missing from the log: the check below could not see a traceback" >&2
