@@ -74,6 +74,19 @@ def test_this_virtualenv_holds_the_versions_poetry_lock_pins() -> None:
     assert {name: installed.get(name) for name in pinned} == pinned
 
 
+def test_the_image_builds_with_the_tools_the_scripts_pin() -> None:
+    """The Dockerfile's throwaway Poetry, its export plugin and uv are the versions scripts/lib/tools.sh pins."""
+    tools = (ROOT / "scripts" / "lib" / "tools.sh").read_text()
+    pinned = dict(re.findall(r"^(\w+)_VERSION=(\S+)$", tools, re.MULTILINE))
+    in_image = dict(re.findall(r'"([\w-]+)==([^"]+)"', (ROOT / "Dockerfile").read_text()))
+    assert set(pinned) == {"POETRY", "POETRY_EXPORT", "UV"}
+    assert in_image == {
+        "poetry": pinned["POETRY"],
+        "poetry-plugin-export": pinned["POETRY_EXPORT"],
+        "uv": pinned["UV"],
+    }
+
+
 def test_dockerfile_entrypoint_matches_airbyte_entrypoint_and_runs_as_airbyte() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     env = re.search(r'ENV AIRBYTE_ENTRYPOINT="([^"]+)"', dockerfile)

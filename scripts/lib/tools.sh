@@ -9,13 +9,16 @@ UV_VERSION=0.13.8
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
-install_tools() {
+tools_checked=false
+install_tools() {  # once per script: asking Poetry its version takes half a second
+  [ "$tools_checked" = true ] && return
   if [ ! -x .venv-tools/bin/poetry ] || ! .venv-tools/bin/poetry --version 2>/dev/null | grep -q "$POETRY_VERSION" ||
     [ ! -x .venv-tools/bin/uv ] || ! .venv-tools/bin/uv --version 2>/dev/null | grep -q "uv $UV_VERSION"; then
     [ -x .venv-tools/bin/python ] || "$PYTHON" -m venv .venv-tools
     .venv-tools/bin/python -m pip install --quiet --disable-pip-version-check \
       "poetry==$POETRY_VERSION" "poetry-plugin-export==$POETRY_EXPORT_VERSION" "uv==$UV_VERSION"
   fi
+  tools_checked=true
 }
 
 poetry() {
