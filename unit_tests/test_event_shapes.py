@@ -11,7 +11,14 @@ from collections import Counter
 import orjson
 import pytest
 
-from source_amplitude.parsers.events import _rfc3339_slow, as_boolean, parse_line, record_messages, rfc3339
+from source_amplitude.parsers.events import (
+    ORJSON_LARGE_FLOAT,
+    _rfc3339_slow,
+    as_boolean,
+    parse_line,
+    record_messages,
+    rfc3339,
+)
 from source_amplitude.parsers.lenient_json import (
     BLANK_LINE,
     LONE_SURROGATE,
@@ -114,6 +121,17 @@ def test_integers_beyond_64_bits_stay_exact_and_ordinary_ids_take_the_fast_path(
     printed = record_messages([b'{"uuid":"a","n":123456789012345678901234567890}'], "events", 1)
     assert b'"n":123456789012345678901234567890' in printed
     assert parse_line(b'{"uuid":"a","n":-9223372036854775809}') == {"uuid": "a", "n": -9223372036854775809}
+
+
+@pytest.mark.parametrize("digits", ["18446744073709551616", "-9223372036854775809", "123456789012345678901234567890"])
+def test_a_big_integer_anywhere_in_a_batch_is_found_by_the_output_check(digits: str) -> None:
+    ordinary = b'{"uuid":"a","event_time":"2026-06-16 11:57:13.345000","p":{"os":"C++ +1"}}'
+    nested = b'{"uuid":"b","event_properties":{"list":[1,{"n":%s}]},"event_time":"2026-06-16 11:57:13.345000"}'
+    printed = record_messages([ordinary, nested % digits.encode(), ordinary], "events", 1)
+    assert f'"n":{digits}}}'.encode() in printed
+    assert printed.count(b"+00:00") == 3
+    assert ORJSON_LARGE_FLOAT.search(orjson.dumps(orjson.loads(digits))) is not None
+    assert ORJSON_LARGE_FLOAT.search(record_messages([ordinary], "events", 1)) is None  # "+" alone: no second pass
 
 
 def test_a_line_that_is_no_json_at_all_is_still_an_error() -> None:

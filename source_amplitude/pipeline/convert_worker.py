@@ -26,8 +26,6 @@ from source_amplitude.parsers.lenient_json import Repairs
 from source_amplitude.pipeline.gzip_lines import ArchiveError, gzip_line_batches
 
 PR_SET_PDEATHSIG = 1
-# JSON lines inflate ~8x: 128 KB of gzip is ~1,000 events, so each batch (and the worker's memory) stays small.
-WORKER_READ_BYTES = 128 << 10
 
 
 def convert(job: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +42,7 @@ def convert(job: dict[str, Any]) -> dict[str, Any]:
             source = stack.enter_context(open(job["file"], "rb"))
             name = job["file"].rsplit("/", 1)[-1]
         out = stack.enter_context(open(job["out"], "wb"))
-        for lines in gzip_line_batches(source, name, WORKER_READ_BYTES):
+        for lines in gzip_line_batches(source, name):
             payload, count = record_batch(lines, job["stream"], job["emitted_at"], repairs, times)
             if payload:
                 out.write(payload)

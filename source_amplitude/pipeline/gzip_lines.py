@@ -8,8 +8,11 @@ from typing import IO
 
 from isal import isal_zlib  # ISA-L inflates gzip twice as fast as zlib (measured: 726 vs 349 MB/s), GIL released
 
-READ_CHUNK_BYTES = 1 << 20
-LINES_PER_BATCH = 1000
+# Small enough that a chunk's inflated lines (~1 MB) and a batch's RECORD messages (~0.5 MB) are reused heap memory:
+# with 1 MB reads (~8 MB inflated, batches of ~2,800 lines) each buffer was a fresh mmap whose pages the kernel
+# faulted in and zeroed, 1.6 s of system time in a one-CPU read of 200,000 events against 0.4 s now.
+READ_CHUNK_BYTES = 128 << 10
+LINES_PER_BATCH = 250
 
 
 class ArchiveError(Exception):
