@@ -65,32 +65,13 @@ def test_image_carries_this_connectors_name_and_version(image: str) -> None:
     assert labels["io.airbyte.version"] == version
 
 
-# Each package's version as `import` finds it: the first on sys.path (the stand-in base keeps Debian's own setuptools
-# further down the path).
-INSTALLED = (
-    "import importlib.metadata, json, platform\n"
-    "found = {}\n"
-    "for d in importlib.metadata.distributions(): found.setdefault(d.metadata['Name'], d.version)\n"
-    "print(json.dumps({'python': platform.python_version(), 'installed': found}))\n"
-)
-
-
 def test_image_holds_the_versions_poetry_lock_pins(image: str) -> None:
     """The Dockerfile installs poetry.lock's main group with its hashes: every package of it is in the image at its
     locked version, and the connector at pyproject.toml's (an image built next month holds the same)."""
-    from packaging.utils import canonicalize_name
+    from test_support.locked import installed_versions, locked_versions
 
-    from test_support.locked import locked_versions
-
-    done = subprocess.run(
-        ["docker", "run", "--rm", "--entrypoint", "python", image, "-c", INSTALLED],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = json.loads(done.stdout)
-    installed = {canonicalize_name(name): version for name, version in found["installed"].items()}
-    pinned = locked_versions({"main"}, {"python_version": found["python"].rsplit(".", 1)[0]})
+    installed, environment = installed_versions(["docker", "run", "--rm", "--entrypoint", "python", image])
+    pinned = locked_versions({"main"}, environment)
     root = Path(__file__).resolve().parents[1]
     version = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["poetry"]["version"]
     assert len(pinned) > 30 and "airbyte-cdk" in pinned

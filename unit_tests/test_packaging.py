@@ -59,17 +59,12 @@ def test_one_version_and_one_docs_page_everywhere() -> None:
 def test_this_virtualenv_holds_the_versions_poetry_lock_pins() -> None:
     """scripts/setup.sh installs .venv with `poetry sync`: every package of the lock's main and dev groups is here at
     its locked version (the image's test checks the main group in the image)."""
-    import importlib.metadata
-    import platform
+    import sys
 
-    from packaging.utils import canonicalize_name
+    from test_support.locked import installed_versions, locked_versions
 
-    from test_support.locked import locked_versions
-
-    pinned = locked_versions({"main", "dev"}, {"python_version": platform.python_version().rsplit(".", 1)[0]})
-    installed: dict[str, str] = {}
-    for distribution in importlib.metadata.distributions():  # the first on sys.path, as `import` finds them
-        installed.setdefault(canonicalize_name(distribution.metadata["Name"]), distribution.version)
+    installed, environment = installed_versions([sys.executable])
+    pinned = locked_versions({"main", "dev"}, environment)
     assert len(pinned) > 50 and "airbyte-cdk" in pinned
     assert {name: installed.get(name) for name in pinned} == pinned
 

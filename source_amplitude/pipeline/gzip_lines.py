@@ -19,14 +19,14 @@ class ArchiveError(Exception):
     """The download is not a complete, valid export archive (truncated, not a zip, bad CRC, bad gzip)."""
 
 
-def gzip_line_batches(member: IO[bytes], name: str, read_bytes: int = READ_CHUNK_BYTES) -> Iterator[list[bytes]]:
+def gzip_line_batches(member: IO[bytes], name: str) -> Iterator[list[bytes]]:
     """Decompress a gzip stream (possibly several concatenated gzip members) and yield batches of complete lines."""
     decompressor = isal_zlib.decompressobj(wbits=31)
     fed = False  # the current decompressor has been given data, so it must reach the end of its gzip member
     pending = b""
     batch: list[bytes] = []
     try:
-        compressed = member.read(read_bytes)
+        compressed = member.read(READ_CHUNK_BYTES)
         while compressed:
             fed = True
             data = decompressor.decompress(compressed)
@@ -45,7 +45,7 @@ def gzip_line_batches(member: IO[bytes], name: str, read_bytes: int = READ_CHUNK
                     yield batch
                     batch = []
             if not compressed:
-                compressed = member.read(read_bytes)
+                compressed = member.read(READ_CHUNK_BYTES)
     except Exception as error:  # isal_zlib.error: its stubs do not say it is an exception class
         raise ArchiveError(f"member {name} is not valid gzip: {error}") from error
     if fed:
