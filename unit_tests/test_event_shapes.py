@@ -5,6 +5,7 @@ booleans or null, and every change the lenient path makes is counted."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter
 
@@ -13,11 +14,13 @@ import pytest
 
 from source_amplitude.parsers.events import (
     ORJSON_LARGE_FLOAT,
+    TIMESTAMP_FIELDS,
     _rfc3339_slow,
     as_boolean,
     parse_line,
     record_messages,
     rfc3339,
+    shape_event,
 )
 from source_amplitude.parsers.lenient_json import (
     BLANK_LINE,
@@ -65,6 +68,59 @@ def test_the_fast_path_gives_the_slow_paths_bytes(value: str) -> None:
     fast = record_messages([line], "events", 1)
     slow = record_messages([line, b" "], "events", 1)  # the blank line sends the batch down the slow path
     assert fast == slow
+
+
+# Values the six-at-once check must tell apart from Amplitude's form: each differs from it in one way.
+NEAR_AMPLITUDE_FORMS = [
+    "2026-06-16T11:57:13.345000",
+    "2026-06-16 11:57:13.34500",
+    "2026-06-16 11:57:13.3450000",
+    "2026-06-16 11:57:13,345000",
+    "2026/06/16 11:57:13.345000",
+    "2026-06-16 11:57:13.34500|",
+    "2026-06-16 11:57:1|.345000",
+    "2026-06-16 11:57:13.34500٣",  # an Arabic-Indic digit: str.isdigit() says yes
+    "2026-06-16 11:57:13.34500 ",
+    "2026-06-16 11:57 13.345000",
+    " 2026-06-16 11:57:13.345000",
+    "2026-06-16 11:57:13 UTC",
+    "2026-06-16",
+    "",
+    None,
+    1781611033,
+    13.5,
+    {"at": "2026-06-16 11:57:13.345000"},
+]
+
+
+def amplitude_timestamp(rng: random.Random) -> str:
+    return (
+        f"{rng.randint(1970, 2099)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02} "
+        f"{rng.randint(0, 23):02}:{rng.randint(0, 59):02}:{rng.randint(0, 59):02}.{rng.randint(0, 999_999):06}"
+    )
+
+
+def test_shaping_the_timestamps_together_gives_what_each_alone_gives() -> None:
+    """shape_event rewrites six timestamps at once when all six are in Amplitude's form: on 3,000 events mixing that
+    form with near misses, missing fields and other types, each field is what rfc3339() makes of it alone."""
+    rng = random.Random(30)
+    for _ in range(3_000):
+        event: dict[str, object] = {"uuid": "u"}
+        for field in rng.sample(TIMESTAMP_FIELDS, len(TIMESTAMP_FIELDS)):  # any order of keys
+            roll = rng.random()
+            if roll < 0.85:
+                event[field] = amplitude_timestamp(rng)
+            elif roll < 0.97:
+                event[field] = rng.choice(NEAR_AMPLITUDE_FORMS)
+            # else: missing
+        expected = {field: rfc3339(value) for field, value in event.items()}
+        assert shape_event(dict(event)) == expected, event
+
+
+def test_six_timestamps_in_amplitudes_form_each_keep_their_own_value() -> None:
+    days = dict(zip(TIMESTAMP_FIELDS, range(1, 8)))
+    shaped = shape_event({field: f"2026-06-{day:02} 11:57:13.34500{day}" for field, day in days.items()})
+    assert shaped == {field: f"2026-06-{day:02}T11:57:13.34500{day}+00:00" for field, day in days.items()}
 
 
 def test_every_rewritten_timestamp_is_rfc3339() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any, Optional
 
 import orjson
@@ -129,12 +130,39 @@ class UploadTimes:
         self.fold()
 
 
+# Six of the timestamps are in every export line: read in one call, joined with "|" and checked at once (digits read
+# as 0, it is the text of six values in Amplitude's form), then rewritten by three string operations. One field at a
+# time cost ~0.6 us each; measured in six interleaved pairs on one CPU, record_batch went from 13.4 to 12.8 us a line.
+_SIX_ALWAYS_SENT = TIMESTAMP_FIELDS[:6]
+_SIX_TIMESTAMPS = itemgetter(*_SIX_ALWAYS_SENT)
+_SIX_IN_AMPLITUDE_FORM = "0000-00-00 00:00:00.000000|" * len(_SIX_ALWAYS_SENT)
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+
+
 def shape_event(
     event: dict[str, Any], repairs: Optional[Repairs] = None, upload_times: Optional[list[Any]] = None
 ) -> dict[str, Any]:
-    """rfc3339() on each timestamp field, with its fast path inlined: this runs 7 times per event. Then the few fields
-    whose declared type Amplitude does not always keep, each checked with the cheapest test (identity, class)."""
-    for field in TIMESTAMP_FIELDS:
+    """rfc3339() on each timestamp field: the six every line has at once when they are all in Amplitude's form, else
+    one by one with its fast path inlined. Then the few fields whose declared type Amplitude does not always keep,
+    each checked with the cheapest test (identity, class)."""
+    try:
+        joined = "|".join(_SIX_TIMESTAMPS(event)) + "|"
+    except (KeyError, TypeError):  # one is missing or not text (or the event is not an object: found below)
+        joined = ""
+    if joined.translate(_DIGITS_AS_ZERO) == _SIX_IN_AMPLITUDE_FORM:
+        (
+            event["client_event_time"],
+            event["client_upload_time"],
+            event["event_time"],
+            event["processed_time"],
+            event["server_received_time"],
+            event["server_upload_time"],
+            _,
+        ) = joined.replace(" ", "T").replace("|", "+00:00|").split("|")
+        fields: tuple[str, ...] = ("user_creation_time",)
+    else:
+        fields = TIMESTAMP_FIELDS
+    for field in fields:
         value = event.get(field)
         if value.__class__ is str:
             if len(value) == AMPLITUDE_TIMESTAMP_LENGTH and value[4:20:3] in _SEPARATORS and value[20:].isdigit():
